@@ -1,0 +1,625 @@
+//! The children of a group, as the driver sees them.
+//!
+//! A fixed list of tasks becomes a cons list of typed branches ([`Cons`]), so a group of
+//! three tasks is one future holding three children inline: no box, no vector, and `Send`
+//! exactly when every child is. Fan-outs keep their items in a `FuturesUnordered` so that a
+//! wake-up re-polls only the item that woke.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use pin_project_lite::pin_project;
+use tokio::task::JoinError;
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::cancel::CURRENT;
+use crate::core::Core;
+use crate::error_group::{BoxError, TaskName};
+
+/// What a task's future may output: `Result<T, E>` where `E` converts into a boxed error
+/// (any `std::error::Error + Send + Sync + 'static`, `Box<dyn Error + Send + Sync>`,
+/// `anyhow::Error`, an [`ErrorGroup`](crate::ErrorGroup) from a nested group), or `()` for a
+/// task that cannot fail. Wrap any other infallible future in [`infallible`](crate::infallible).
+#[diagnostic::on_unimplemented(
+    message = "a cohort task must output `Result<T, E>` or `()`, but this one outputs `{Self}`",
+    label = "this task's output is `{Self}`",
+    note = "wrap a future that cannot fail in `cohort::infallible(...)`; its value is then bound as is"
+)]
+pub trait TaskResult {
+    /// The success value bound to the task's name.
+    type Ok;
+    /// The error, collected into the group's error group.
+    type Err: Into<BoxError>;
+    /// Splits the output into success and error.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E: Into<BoxError>> TaskResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
+}
+
+impl TaskResult for () {
+    type Ok = ();
+    type Err = std::convert::Infallible;
+    fn into_result(self) -> Result<(), std::convert::Infallible> {
+        Ok(())
+    }
+}
+
+pin_project! {
+    /// The future returned by [`infallible`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Infallible<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Infallible<F> {
+    type Output = Result<F::Output, std::convert::Infallible>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().fut.poll(cx).map(Ok)
+    }
+}
+
+/// Makes a future that cannot fail into a task: its output is bound as is.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cohort::ErrorGroup> {
+/// use cohort::{group, infallible};
+///
+/// group! {
+///     answer = infallible(async { 42 });
+///     word = infallible(async { "forty-two" });
+/// }
+/// assert_eq!((answer, word), (42, "forty-two"));
+/// # Ok(())
+/// # }
+/// ```
+pub fn infallible<F: Future>(fut: F) -> Infallible<F> {
+    Infallible { fut }
+}
+
+/// One child (or set of children) of a group, polled by the group's driver.
+#[doc(hidden)]
+pub trait Branch {
+    /// What the branch binds on success.
+    type Output;
+    /// Polls the branch's children. `Ready` once they are all finished: succeeded, failed
+    /// (recorded in `core`), or cancelled.
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()>;
+    /// Hard cancellation: drops in-place children now and aborts spawned ones, which the
+    /// driver then keeps polling until they are joined.
+    fn cancel(self: Pin<&mut Self>, core: &mut Core);
+    /// The success values, once every child succeeded.
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output>;
+}
+
+/// The empty end of a list of branches.
+impl Branch for () {
+    type Output = ();
+    fn poll_branch(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut Core) -> Poll<()> {
+        Poll::Ready(())
+    }
+    fn cancel(self: Pin<&mut Self>, _: &mut Core) {}
+    fn take_output(self: Pin<&mut Self>) -> Option<()> {
+        Some(())
+    }
+}
+
+pin_project! {
+    /// Two branches polled together, in order: `head` first.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct Cons<H, T> {
+        #[pin]
+        head: H,
+        #[pin]
+        tail: T,
+    }
+}
+
+/// Joins `head` in front of `tail`.
+#[doc(hidden)]
+pub const fn cons<H: Branch, T: Branch>(head: H, tail: T) -> Cons<H, T> {
+    Cons { head, tail }
+}
+
+impl<H: Branch, T: Branch> Branch for Cons<H, T> {
+    type Output = (H::Output, T::Output);
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        let head = this.head.poll_branch(cx, core);
+        let tail = this.tail.poll_branch(cx, core);
+        if head.is_ready() && tail.is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let this = self.project();
+        this.head.cancel(core);
+        this.tail.cancel(core);
+    }
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        let this = self.project();
+        Some((this.head.take_output()?, this.tail.take_output()?))
+    }
+}
+
+/// Polls a child, turning a panic into its payload.
+fn poll_caught<F: Future>(
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
+    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+/// Settles one finished child in `core`: its value, its error or its panic.
+fn settle<R: TaskResult>(
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+    outcome: Result<R, Box<dyn Any + Send>>,
+) -> Option<R::Ok> {
+    match outcome {
+        Ok(output) => match output.into_result() {
+            Ok(value) => Some(value),
+            Err(error) => {
+                core.fail(task(), error.into());
+                None
+            }
+        },
+        Err(payload) => {
+            core.panicked(&task(), payload);
+            None
+        }
+    }
+}
+
+/// Settles a spawned child's join result: an abort we caused is not an error.
+fn settle_joined<R: TaskResult>(
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+    joined: Result<R, JoinError>,
+) -> Option<R::Ok> {
+    match joined {
+        Ok(output) => settle(core, task, Ok(output)),
+        Err(error) => match error.try_into_panic() {
+            Ok(payload) => settle::<R>(core, task, Err(payload)),
+            Err(_cancelled) => None,
+        },
+    }
+}
+
+/// Spawns a child on the runtime's workers, carrying its group's cancellation signal.
+fn spawn_child<F>(core: &Core, fut: F) -> AbortOnDropHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    AbortOnDropHandle::new(tokio::spawn(CURRENT.scope(core.signal.clone(), fut)))
+}
+
+pin_project! {
+    /// A task polled in place, inside the group's own future.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct Task<F, T> {
+        name: TaskName,
+        started: bool,
+        #[pin]
+        fut: Option<F>,
+        out: Option<T>,
+    }
+}
+
+/// A task polled in place.
+#[doc(hidden)]
+pub const fn task<F>(name: TaskName, fut: F) -> Task<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    Task {
+        name,
+        started: false,
+        fut: Some(fut),
+        out: None,
+    }
+}
+
+impl<F> Branch for Task<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    type Output = <F::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        if !*this.started {
+            if !core.try_start() {
+                if core.accepting() {
+                    return Poll::Pending;
+                }
+                // Never started, and never will be: dropped unpolled.
+                this.fut.set(None);
+                return Poll::Ready(());
+            }
+            *this.started = true;
+        }
+        let outcome = ready!(poll_caught(fut, cx));
+        this.fut.set(None);
+        core.release();
+        *this.out = settle(core, || this.name.clone(), outcome);
+        Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let mut this = self.project();
+        if this.fut.is_some() {
+            this.fut.set(None);
+            if *this.started {
+                core.release();
+            }
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().out.take()
+    }
+}
+
+/// The state of a spawned task.
+enum Spawned<F: Future> {
+    Waiting(F),
+    Running(AbortOnDropHandle<F::Output>),
+    Done,
+}
+
+impl<F: Future> std::fmt::Debug for Spawned<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Spawned::Waiting(_) => "Waiting",
+            Spawned::Running(_) => "Running",
+            Spawned::Done => "Done",
+        })
+    }
+}
+
+pin_project! {
+    /// A task spawned on the runtime's workers and joined by the group.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct SpawnTask<F: Future, T> {
+        name: TaskName,
+        state: Spawned<F>,
+        out: Option<T>,
+    }
+}
+
+/// A task spawned on the runtime's workers. The bounds are checked at the task, so a
+/// non-`Send` or borrowing future is reported there.
+#[doc(hidden)]
+pub const fn spawn_task<F>(name: TaskName, fut: F) -> SpawnTask<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future + Send + 'static,
+    F::Output: TaskResult + Send + 'static,
+{
+    SpawnTask {
+        name,
+        state: Spawned::Waiting(fut),
+        out: None,
+    }
+}
+
+impl<F> Branch for SpawnTask<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future + Send + 'static,
+    F::Output: TaskResult + Send + 'static,
+{
+    type Output = <F::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        if let Spawned::Waiting(_) = this.state {
+            if !core.try_start() {
+                if core.accepting() {
+                    return Poll::Pending;
+                }
+                *this.state = Spawned::Done;
+                return Poll::Ready(());
+            }
+            let Spawned::Waiting(fut) = std::mem::replace(this.state, Spawned::Done) else {
+                unreachable!("checked above")
+            };
+            *this.state = Spawned::Running(spawn_child(core, fut));
+        }
+        let Spawned::Running(handle) = this.state else {
+            return Poll::Ready(());
+        };
+        let joined = ready!(Pin::new(handle).poll(cx));
+        *this.state = Spawned::Done;
+        core.release();
+        *this.out = settle_joined(core, || this.name.clone(), joined);
+        Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&mut Self>, _core: &mut Core) {
+        let this = self.project();
+        match this.state {
+            Spawned::Waiting(_) => *this.state = Spawned::Done,
+            // Aborted, and still joined: the driver polls it until it is gone.
+            Spawned::Running(handle) => handle.abort(),
+            Spawned::Done => {}
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().out.take()
+    }
+}
+
+pin_project! {
+    /// A future tagged with its index in a fan-out; panics are caught and returned.
+    #[derive(Debug)]
+    struct Indexed<F> {
+        index: usize,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Indexed<F> {
+    type Output = (usize, Result<F::Output, Box<dyn Any + Send>>);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let index = *this.index;
+        poll_caught(this.fut, cx).map(|outcome| (index, outcome))
+    }
+}
+
+/// The results of a fan-out, in input order.
+#[derive(Debug)]
+struct Slots<T>(Vec<Option<T>>);
+
+impl<T> Slots<T> {
+    fn put(&mut self, index: usize, value: T) {
+        if self.0.len() <= index {
+            self.0.resize_with(index + 1, || None);
+        }
+        self.0[index] = Some(value);
+    }
+
+    /// Every value, if every item succeeded.
+    fn take(&mut self) -> Option<Vec<T>> {
+        std::mem::take(&mut self.0).into_iter().collect()
+    }
+}
+
+pin_project! {
+    /// `name = for pat in iter => fut;`: one in-place task per item, pulled lazily.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct FanOut<I, C, Fut, T> {
+        name: &'static str,
+        iter: Option<I>,
+        make: C,
+        next: usize,
+        running: FuturesUnordered<Indexed<Fut>>,
+        results: Slots<T>,
+    }
+}
+
+/// A fan-out polled in place.
+#[doc(hidden)]
+pub fn fan_out<I, C, Fut>(
+    name: &'static str,
+    iter: I,
+    make: C,
+) -> FanOut<I::IntoIter, C, Fut, <Fut::Output as TaskResult>::Ok>
+where
+    I: IntoIterator,
+    C: FnMut(I::Item) -> Fut,
+    Fut: Future,
+    Fut::Output: TaskResult,
+{
+    FanOut {
+        name,
+        iter: Some(iter.into_iter()),
+        make,
+        next: 0,
+        running: FuturesUnordered::new(),
+        results: Slots(Vec::new()),
+    }
+}
+
+/// Takes the next item of a fan-out if the group has a free slot for it (the slot is then
+/// held). `None` when no slot is free, the group stops accepting tasks, or the iterator is
+/// exhausted; the iterator is dropped in the last two cases.
+fn next_item<I: Iterator>(iter: &mut Option<I>, core: &mut Core) -> Option<I::Item> {
+    let items = iter.as_mut()?;
+    if !core.try_start() {
+        if !core.accepting() {
+            *iter = None;
+        }
+        return None;
+    }
+    let item = items.next();
+    if item.is_none() {
+        *iter = None;
+        core.release();
+    }
+    item
+}
+
+impl<I, C, Fut> Branch for FanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
+where
+    I: Iterator,
+    C: FnMut(I::Item) -> Fut,
+    Fut: Future,
+    Fut::Output: TaskResult,
+{
+    type Output = Vec<<Fut::Output as TaskResult>::Ok>;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        loop {
+            while let Some(item) = next_item(this.iter, core) {
+                let fut = (this.make)(item);
+                this.running.push(Indexed {
+                    index: *this.next,
+                    fut,
+                });
+                *this.next += 1;
+            }
+            match this.running.poll_next_unpin(cx) {
+                Poll::Ready(Some((index, outcome))) => {
+                    core.release();
+                    let name = *this.name;
+                    if let Some(value) = settle(core, || TaskName::indexed(name, index), outcome) {
+                        this.results.put(index, value);
+                    }
+                }
+                Poll::Ready(None) if this.iter.is_none() => return Poll::Ready(()),
+                // Nothing running, items left: waiting for a slot held by another branch.
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let this = self.project();
+        *this.iter = None;
+        for _ in 0..this.running.len() {
+            core.release();
+        }
+        this.running.clear();
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().results.take()
+    }
+}
+
+pin_project! {
+    /// `name = for pat in iter => spawn fut;`: one spawned task per item, pulled lazily.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct SpawnFanOut<I, C, Fut: Future, T> {
+        name: &'static str,
+        iter: Option<I>,
+        make: C,
+        next: usize,
+        running: FuturesUnordered<IndexedHandle<Fut::Output>>,
+        results: Slots<T>,
+    }
+}
+
+/// A spawned child tagged with its index in a fan-out.
+#[derive(Debug)]
+struct IndexedHandle<T> {
+    index: usize,
+    handle: AbortOnDropHandle<T>,
+}
+
+impl<T> Future for IndexedHandle<T> {
+    type Output = (usize, Result<T, JoinError>);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let index = self.index;
+        Pin::new(&mut self.handle)
+            .poll(cx)
+            .map(|joined| (index, joined))
+    }
+}
+
+/// A fan-out whose items run on the runtime's workers.
+#[doc(hidden)]
+pub fn spawn_fan_out<I, C, Fut>(
+    name: &'static str,
+    iter: I,
+    make: C,
+) -> SpawnFanOut<I::IntoIter, C, Fut, <Fut::Output as TaskResult>::Ok>
+where
+    I: IntoIterator,
+    C: FnMut(I::Item) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: TaskResult + Send + 'static,
+{
+    SpawnFanOut {
+        name,
+        iter: Some(iter.into_iter()),
+        make,
+        next: 0,
+        running: FuturesUnordered::new(),
+        results: Slots(Vec::new()),
+    }
+}
+
+impl<I, C, Fut> Branch for SpawnFanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
+where
+    I: Iterator,
+    C: FnMut(I::Item) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: TaskResult + Send + 'static,
+{
+    type Output = Vec<<Fut::Output as TaskResult>::Ok>;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        loop {
+            while let Some(item) = next_item(this.iter, core) {
+                let fut = (this.make)(item);
+                this.running.push(IndexedHandle {
+                    index: *this.next,
+                    handle: spawn_child(core, fut),
+                });
+                *this.next += 1;
+            }
+            match this.running.poll_next_unpin(cx) {
+                Poll::Ready(Some((index, joined))) => {
+                    core.release();
+                    let name = *this.name;
+                    if let Some(value) =
+                        settle_joined(core, || TaskName::indexed(name, index), joined)
+                    {
+                        this.results.put(index, value);
+                    }
+                }
+                Poll::Ready(None) if this.iter.is_none() => return Poll::Ready(()),
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn cancel(self: Pin<&mut Self>, _core: &mut Core) {
+        let this = self.project();
+        *this.iter = None;
+        // Aborted, and still joined: the driver polls them until they are gone.
+        for child in this.running.iter_mut() {
+            child.handle.abort();
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().results.take()
+    }
+}

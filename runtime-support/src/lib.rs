@@ -1,0 +1,36 @@
+//! Runtime support for [`cohort`](https://docs.rs/cohort): the task group that `group!` expands
+//! into, its [`ErrorGroup`], cooperative cancellation, limits and deadlines.
+//!
+//! Users depend on the `cohort` crate, which re-exports everything public here; the
+//! `#[doc(hidden)]` items are the expansion's API and are not covered by semver.
+#![warn(missing_docs)]
+#![doc(test(no_crate_inject, attr(deny(warnings))))]
+
+mod branch;
+mod cancel;
+mod core;
+mod elapsed;
+pub mod error_group;
+mod except;
+mod run;
+mod scope;
+
+pub use crate::branch::{Infallible, TaskResult, infallible};
+pub use crate::cancel::{CancelReason, Cancelled, cancelled, is_cancelled};
+pub use crate::core::{Mode, Options};
+pub use crate::elapsed::Elapsed;
+pub use crate::error_group::{BoxError, ErrorGroup, Leaf, Member, TaskName};
+pub use crate::scope::{Group, Scope, TaskHandle, scope};
+
+/// The expansion's API. Not public API: no semver guarantees.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::branch::{
+        Branch, Cons, FanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out, spawn_fan_out,
+        spawn_task, task,
+    };
+    pub use crate::core::{Core, Mode, Options};
+    pub use crate::error_group::TaskName;
+    pub use crate::except::*;
+    pub use crate::run::{Run, run};
+}

@@ -1,0 +1,187 @@
+//! The driver: one future that runs a group's children to the end, whatever happens.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+
+use crate::branch::Branch;
+use crate::cancel::{CURRENT, CancelReason};
+use crate::core::{Core, Mode, Options};
+use crate::elapsed::Elapsed;
+use crate::error_group::{ErrorGroup, TaskName};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Children run; the deadline is armed.
+    Running,
+    /// Cancelling with a grace period: children watching `cancelled()` may finish.
+    Grace,
+    /// In-place children are dropped and spawned ones aborted; waiting until they are joined.
+    Draining,
+    /// The output was handed out.
+    Done,
+}
+
+pin_project! {
+    /// The future of a group: completes once every child has finished.
+    ///
+    /// Dropping it cancels the group: in-place children are dropped with it, spawned ones are
+    /// aborted, and nested groups' children observe [`CancelReason::Parent`].
+    #[doc(hidden)]
+    #[derive(Debug)]
+    #[must_use = "a group does nothing unless awaited"]
+    pub struct Run<B> {
+        core: Core,
+        #[pin]
+        branches: B,
+        #[pin]
+        deadline: Option<Sleep>,
+        #[pin]
+        grace: Option<Sleep>,
+        phase: Phase,
+        armed: bool,
+    }
+}
+
+/// Runs `branches` as one group with `options`.
+#[doc(hidden)]
+pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
+    run_with(Core::new(options), branches)
+}
+
+pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
+    Run {
+        core,
+        branches,
+        deadline: None,
+        grace: None,
+        phase: Phase::Running,
+        armed: false,
+    }
+}
+
+impl<B: Branch> Future for Run<B> {
+    type Output = Result<B::Output, ErrorGroup>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let signal = this.core.signal.clone();
+        // Children polled from here see this group in `cohort::cancelled()`, and nested
+        // groups they start become children of this one.
+        CURRENT.sync_scope(signal, || {
+            drive(
+                this.core,
+                this.branches,
+                this.deadline,
+                this.grace,
+                this.phase,
+                this.armed,
+                cx,
+            )
+        })
+    }
+}
+
+fn drive<B: Branch>(
+    core: &mut Core,
+    mut branches: Pin<&mut B>,
+    mut deadline: Pin<&mut Option<Sleep>>,
+    mut grace: Pin<&mut Option<Sleep>>,
+    phase: &mut Phase,
+    armed: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Result<B::Output, ErrorGroup>> {
+    assert!(
+        *phase != Phase::Done,
+        "a cohort group polled after it completed"
+    );
+    if !*armed {
+        // The deadline counts from the group's first poll, when it starts its children.
+        *armed = true;
+        if let Some(timeout) = core.options.timeout {
+            deadline.set(Some(tokio::time::sleep(timeout)));
+        }
+    }
+    loop {
+        let mut reason = None;
+        if *phase == Phase::Running {
+            if let Some(sleep) = deadline.as_mut().as_pin_mut() {
+                if sleep.poll(cx).is_ready() {
+                    let timeout = core.options.timeout.unwrap_or_default();
+                    core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
+                    deadline.set(None);
+                    reason = Some(CancelReason::Deadline);
+                }
+            }
+        }
+
+        let done = branches.as_mut().poll_branch(cx, core).is_ready();
+
+        if core.has_panic() && *phase != Phase::Draining {
+            // Panics are not errors: drop every sibling at once, join spawned ones, then
+            // resume the panic (in `finish`).
+            core.start_cancel(CancelReason::SiblingPanicked);
+            branches.as_mut().cancel(core);
+            *phase = Phase::Draining;
+            continue;
+        }
+
+        match *phase {
+            Phase::Running => {
+                if reason.is_none() {
+                    if core.has_errors() && core.options.mode == Mode::FailFast {
+                        reason = Some(CancelReason::SiblingFailed);
+                    } else if core.is_cancelling() && !done {
+                        // Cancelled from outside: `Scope::cancel` or the enclosing group.
+                        reason = Some(CancelReason::Parent);
+                    }
+                }
+                if let Some(reason) = reason {
+                    core.start_cancel(reason);
+                    match core.options.grace {
+                        Some(period) => {
+                            grace.set(Some(tokio::time::sleep(period)));
+                            *phase = Phase::Grace;
+                        }
+                        None => {
+                            branches.as_mut().cancel(core);
+                            *phase = Phase::Draining;
+                        }
+                    }
+                    continue;
+                }
+            }
+            Phase::Grace => {
+                let expired = grace
+                    .as_mut()
+                    .as_pin_mut()
+                    .is_some_and(|sleep| sleep.poll(cx).is_ready());
+                if expired && !done {
+                    branches.as_mut().cancel(core);
+                    *phase = Phase::Draining;
+                    continue;
+                }
+            }
+            Phase::Draining | Phase::Done => {}
+        }
+
+        if done {
+            *phase = Phase::Done;
+            core.finish()?;
+            return Poll::Ready(match branches.as_mut().take_output() {
+                Some(output) => Ok(output),
+                // Every child that finished succeeded, but some were cancelled before they
+                // could: the group was cancelled from outside without an error.
+                None => Err(core.cancelled_group()),
+            });
+        }
+        if core.take_progress() {
+            // A slot was freed while a task waited for it: start it now.
+            continue;
+        }
+        return Poll::Pending;
+    }
+}

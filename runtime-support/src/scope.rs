@@ -1,0 +1,545 @@
+//! The imperative API: a scope whose handle spawns tasks dynamically, from the body or from
+//! inside other tasks, and which cannot escape the scope.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use pin_project_lite::pin_project;
+use tokio::sync::oneshot;
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::branch::{Branch, TaskResult};
+use crate::cancel::{CURRENT, Signal};
+use crate::core::{Core, Mode, Options};
+use crate::error_group::{BoxError, ErrorGroup, TaskName};
+use crate::run::run_with;
+
+type Payload = Box<dyn Any + Send>;
+type LocalChild<'scope> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'scope>>;
+type SpawnedChild = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
+
+/// A task waiting for a slot.
+enum Queued<'scope> {
+    Local(TaskName, LocalChild<'scope>),
+    Spawned(TaskName, SpawnedChild),
+}
+
+/// The handle of a running [`scope`]: spawns tasks into it.
+///
+/// Like [`std::thread::Scope`], it is branded with the scope's lifetime: it can be used by the
+/// body and by the scope's tasks, but it cannot be returned from the scope, stored beyond it,
+/// or moved into a `'static` task such as `tokio::spawn`'s.
+///
+/// ```compile_fail
+/// # async fn f() {
+/// let mut leaked = None;
+/// let _ = cohort::scope(async |s| {
+///     leaked = Some(s); // error: borrowed data escapes the scope
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .await;
+/// # }
+/// ```
+pub struct Scope<'scope, 'env: 'scope> {
+    /// Tasks waiting for a slot. `ManuallyDrop` because the scope is borrowed for `'scope`
+    /// while it holds `'scope` futures: with drop glue of its own it could not be dropped
+    /// after that borrow ends. The scope's driver, which is always dropped first, empties it.
+    queue: ManuallyDrop<Mutex<VecDeque<Queued<'scope>>>>,
+    signal: Arc<Signal>,
+    spawned: AtomicUsize,
+    /// Invariant in `'scope`, as in `std::thread::Scope`, so the handle cannot be shortened
+    /// or lengthened to escape.
+    scope: PhantomData<&'scope mut &'scope ()>,
+    env: PhantomData<&'env mut &'env ()>,
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("spawned", &self.spawned.load(Ordering::Relaxed))
+            .field("cancelling", &self.signal.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The value of a task spawned with [`Scope::spawn`]: `Some(value)` once it succeeded, `None`
+/// if it failed, panicked, was cancelled or was refused.
+#[derive(Debug)]
+#[must_use = "a task handle does nothing unless awaited; the task runs either way"]
+pub struct TaskHandle<T> {
+    rx: oneshot::Receiver<T>,
+}
+
+impl<T> Future for TaskHandle<T> {
+    type Output = Option<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.rx).poll(cx).map(Result::ok)
+    }
+}
+
+/// Runs a task and hands its value to its handle; its error goes to the group.
+async fn deliver<F>(
+    fut: F,
+    tx: oneshot::Sender<<F::Output as TaskResult>::Ok>,
+) -> Result<(), BoxError>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    let value = fut.await.into_result().map_err(Into::into)?;
+    let _ = tx.send(value);
+    Ok(())
+}
+
+impl<'scope> Scope<'scope, '_> {
+    fn next_name(&self) -> TaskName {
+        let n = self.spawned.fetch_add(1, Ordering::Relaxed);
+        TaskName::owned(format!("task-{n}"))
+    }
+
+    fn enqueue(&self, child: Queued<'scope>) -> bool {
+        if self.signal.is_cancelled() {
+            // The group is cancelling or finished: the task is refused and dropped unpolled.
+            return false;
+        }
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(child);
+        true
+    }
+
+    /// Spawns a task polled in place, inside the scope's own future: it may borrow from the
+    /// enclosing function (`'env`) and from the scope. Its name in error reports is `task-N`.
+    ///
+    /// Returns a handle to its value. If the group is already cancelling, the task is refused:
+    /// it is dropped without being polled and its handle yields `None`.
+    pub fn spawn<F>(&'scope self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
+    where
+        F: Future + Send + 'scope,
+        F::Output: TaskResult,
+        <F::Output as TaskResult>::Ok: Send + 'scope,
+    {
+        self.spawn_named(self.next_name(), fut)
+    }
+
+    /// [`spawn`](Scope::spawn) with a name for error reports and traces.
+    pub fn spawn_named<F>(
+        &'scope self,
+        name: impl Into<TaskName>,
+        fut: F,
+    ) -> TaskHandle<<F::Output as TaskResult>::Ok>
+    where
+        F: Future + Send + 'scope,
+        F::Output: TaskResult,
+        <F::Output as TaskResult>::Ok: Send + 'scope,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(Queued::Local(name.into(), Box::pin(deliver(fut, tx))));
+        TaskHandle { rx }
+    }
+
+    /// Spawns a task on the runtime's workers, in parallel with the rest of the group. It
+    /// must be `Send + 'static`; the group still joins it before it ends, and aborts it if
+    /// the group is cancelled.
+    pub fn spawn_parallel<F>(&'scope self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskResult,
+        <F::Output as TaskResult>::Ok: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(Queued::Spawned(
+            self.next_name(),
+            Box::pin(deliver(fut, tx)),
+        ));
+        TaskHandle { rx }
+    }
+
+    /// Whether the group has begun cancelling (new tasks are then refused).
+    pub fn is_cancelled(&self) -> bool {
+        self.signal.is_cancelled()
+    }
+}
+
+impl From<&'static str> for TaskName {
+    fn from(name: &'static str) -> Self {
+        TaskName::new(name)
+    }
+}
+
+impl From<String> for TaskName {
+    fn from(name: String) -> Self {
+        TaskName::owned(name)
+    }
+}
+
+impl From<Cow<'static, str>> for TaskName {
+    fn from(name: Cow<'static, str>) -> Self {
+        match name {
+            Cow::Borrowed(name) => TaskName::new(name),
+            Cow::Owned(name) => TaskName::owned(name),
+        }
+    }
+}
+
+pin_project! {
+    /// An in-place child of a scope, with its name; panics are caught and returned.
+    struct Named<F> {
+        name: TaskName,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Named<F> {
+    type Output = (TaskName, Result<F::Output, Payload>);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready((this.name.clone(), Ok(output))),
+            Err(payload) => Poll::Ready((this.name.clone(), Err(payload))),
+        }
+    }
+}
+
+/// A spawned child of a scope, with its name.
+struct NamedHandle {
+    name: TaskName,
+    handle: AbortOnDropHandle<Result<(), BoxError>>,
+}
+
+impl Future for NamedHandle {
+    type Output = (
+        TaskName,
+        Result<Result<(), BoxError>, tokio::task::JoinError>,
+    );
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.handle)
+            .poll(cx)
+            .map(|joined| (self.name.clone(), joined))
+    }
+}
+
+pin_project! {
+    /// The children of a scope: its body and everything spawned into it.
+    struct ScopeBranch<'a, 'scope, 'env, B, T> {
+        scope: &'a Scope<'scope, 'env>,
+        #[pin]
+        body: Option<B>,
+        out: Option<T>,
+        local: FuturesUnordered<Named<LocalChild<'scope>>>,
+        spawned: FuturesUnordered<NamedHandle>,
+    }
+    impl<'a, 'scope, 'env, B, T> PinnedDrop for ScopeBranch<'a, 'scope, 'env, B, T> {
+        fn drop(this: Pin<&mut Self>) {
+            // Frees the tasks that never got a slot, and the queue's buffer (see `Scope::queue`).
+            let queue = std::mem::take(
+                &mut *this.scope.queue.lock().unwrap_or_else(PoisonError::into_inner),
+            );
+            drop(queue);
+        }
+    }
+}
+
+impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
+    /// Starts queued tasks while the group has slots. Refused ones are dropped unpolled.
+    fn start_queued(
+        scope: &Scope<'scope, '_>,
+        local: &mut FuturesUnordered<Named<LocalChild<'scope>>>,
+        spawned: &mut FuturesUnordered<NamedHandle>,
+        core: &mut Core,
+    ) {
+        let mut queue = scope.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        while !queue.is_empty() {
+            if !core.try_start() {
+                if !core.accepting() {
+                    queue.clear();
+                }
+                return;
+            }
+            match queue.pop_front() {
+                Some(Queued::Local(name, fut)) => local.push(Named { name, fut }),
+                Some(Queued::Spawned(name, fut)) => {
+                    let handle = tokio::spawn(CURRENT.scope(core.signal.clone(), fut));
+                    spawned.push(NamedHandle {
+                        name,
+                        handle: AbortOnDropHandle::new(handle),
+                    });
+                }
+                None => core.release(),
+            }
+        }
+    }
+}
+
+impl<B> Branch for ScopeBranch<'_, '_, '_, B, <B::Output as TaskResult>::Ok>
+where
+    B: Future,
+    B::Output: TaskResult,
+{
+    type Output = <B::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let mut this = self.project();
+        if let Some(body) = this.body.as_mut().as_pin_mut() {
+            let polled = catch_unwind(AssertUnwindSafe(|| body.poll(cx)));
+            match polled {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(output)) => {
+                    this.body.set(None);
+                    match output.into_result() {
+                        Ok(value) => *this.out = Some(value),
+                        // The body's error comes last in the group, as in Python.
+                        Err(error) => core.fail_last(TaskName::new("body"), error.into()),
+                    }
+                }
+                Err(payload) => {
+                    this.body.set(None);
+                    core.panicked(&TaskName::new("body"), payload);
+                }
+            }
+        }
+        loop {
+            Self::start_queued(this.scope, this.local, this.spawned, core);
+            let mut progressed = false;
+            while let Poll::Ready(Some((name, outcome))) = this.local.poll_next_unpin(cx) {
+                progressed = true;
+                core.release();
+                settle_child(core, name, outcome);
+            }
+            while let Poll::Ready(Some((name, joined))) = this.spawned.poll_next_unpin(cx) {
+                progressed = true;
+                core.release();
+                match joined {
+                    Ok(result) => settle_child(core, name, Ok(result)),
+                    Err(error) => {
+                        if let Ok(payload) = error.try_into_panic() {
+                            settle_child(core, name, Err(payload));
+                        }
+                    }
+                }
+            }
+            let queued = !this
+                .scope
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if !(progressed && queued) {
+                break;
+            }
+        }
+        let queued = !this
+            .scope
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty();
+        if this.body.is_none() && this.local.is_empty() && this.spawned.is_empty() && !queued {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let mut this = self.project();
+        this.body.set(None);
+        this.scope
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        for _ in 0..this.local.len() {
+            core.release();
+        }
+        this.local.clear();
+        // Aborted, and still joined: the driver polls them until they are gone.
+        for child in this.spawned.iter_mut() {
+            child.handle.abort();
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().out.take()
+    }
+}
+
+fn settle_child(core: &mut Core, name: TaskName, outcome: Result<Result<(), BoxError>, Payload>) {
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => core.fail(name, error),
+        Err(payload) => core.panicked(&name, payload),
+    }
+}
+
+/// A group built step by step: options first, then [`scope`](Group::scope).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), cohort::ErrorGroup> {
+/// use std::time::Duration;
+///
+/// let urls = ["a", "b", "c"];
+/// let lengths = cohort::Group::new()
+///     .name("lengths")
+///     .limit(2)
+///     .timeout(Duration::from_secs(1))
+///     .scope(async |s| {
+///         let mut handles = Vec::new();
+///         for url in &urls {
+///             handles.push(s.spawn(async move { Ok::<_, std::io::Error>(url.len()) }));
+///         }
+///         let mut lengths = Vec::new();
+///         for handle in handles {
+///             lengths.extend(handle.await);
+///         }
+///         Ok::<_, std::io::Error>(lengths)
+///     })
+///     .await?;
+/// assert_eq!(lengths, [1, 1, 1]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a group builder does nothing until `scope` is awaited"]
+pub struct Group {
+    options: Options,
+}
+
+impl Group {
+    /// A group with the default options: unnamed, no deadline, no limit, fail-fast.
+    pub const fn new() -> Self {
+        Group {
+            options: Options::new(),
+        }
+    }
+
+    /// Names the group in its error message and in traces.
+    pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        Group {
+            options: self.options.name(name),
+        }
+    }
+
+    /// Cancels the whole group after `timeout`; see [`Options::timeout`].
+    pub fn timeout(self, timeout: Duration) -> Self {
+        Group {
+            options: self.options.timeout(timeout),
+        }
+    }
+
+    /// Caps the tasks in flight; see [`Options::limit`].
+    pub fn limit(self, limit: usize) -> Self {
+        Group {
+            options: self.options.limit(limit),
+        }
+    }
+
+    /// Gives cancelled tasks time to clean up; see [`Options::grace`].
+    pub fn grace(self, grace: Duration) -> Self {
+        Group {
+            options: self.options.grace(grace),
+        }
+    }
+
+    /// Sets the failure mode; see [`Mode`].
+    pub fn mode(self, mode: Mode) -> Self {
+        Group {
+            options: self.options.mode(mode),
+        }
+    }
+
+    /// Runs `body` with a scope handle, then waits for every task spawned into the scope.
+    ///
+    /// Returns the body's value once the body and every task succeeded. Otherwise returns
+    /// every error, each with its task's name, in completion order (the body's own error
+    /// last). A panic in the body or a task cancels the rest and then resumes.
+    pub async fn scope<'env, F, T, E>(self, body: F) -> Result<T, ErrorGroup>
+    where
+        F: for<'scope> AsyncFnOnce(&'scope Scope<'scope, 'env>) -> Result<T, E>,
+        E: Into<BoxError>,
+    {
+        let core = Core::new(self.options);
+        let scope = Scope {
+            queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
+            signal: core.signal.clone(),
+            spawned: AtomicUsize::new(0),
+            scope: PhantomData,
+            env: PhantomData,
+        };
+        let body = body(&scope);
+        let branch = ScopeBranch {
+            scope: &scope,
+            body: Some(body),
+            out: None,
+            local: FuturesUnordered::new(),
+            spawned: FuturesUnordered::new(),
+        };
+        run_with(core, branch).await
+    }
+}
+
+/// Runs `body` with a [`Scope`] handle for spawning tasks dynamically, then waits for every
+/// task: Python's `async with asyncio.TaskGroup() as tg:` in one call.
+///
+/// The body and the tasks it spawns with [`Scope::spawn`] are polled in place, so they may
+/// borrow from the enclosing function; [`Scope::spawn_parallel`] runs `'static` tasks on the
+/// runtime's workers. Tasks can spawn further tasks through the same handle. Options are set
+/// with [`Group`]; `scope(body)` is `Group::new().scope(body)`.
+///
+/// # Errors
+///
+/// The first error cancels the body and every other task; all errors that happened before
+/// the cancellation settled come back in one [`ErrorGroup`], with their task names, in
+/// completion order, the body's own error last.
+///
+/// # Panics
+///
+/// A panic in the body or a task cancels everything else, then resumes with its payload.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), cohort::ErrorGroup> {
+/// use std::sync::Mutex;
+///
+/// let done = Mutex::new(Vec::new());
+/// cohort::scope(async |s| {
+///     for i in 0..5 {
+///         let done = &done;
+///         s.spawn(async move {
+///             tokio::time::sleep(std::time::Duration::from_millis(500 + i * 100)).await;
+///             done.lock().unwrap().push(i);
+///             Ok::<_, std::io::Error>(())
+///         });
+///     }
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .await?;
+/// assert_eq!(*done.lock().unwrap(), [0, 1, 2, 3, 4]);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn scope<'env, F, T, E>(body: F) -> Result<T, ErrorGroup>
+where
+    F: for<'scope> AsyncFnOnce(&'scope Scope<'scope, 'env>) -> Result<T, E>,
+    E: Into<BoxError>,
+{
+    Group::new().scope(body).await
+}
