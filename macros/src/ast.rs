@@ -40,6 +40,7 @@ pub(crate) struct Options {
 pub(crate) enum Mode {
     FailFast,
     Supervise,
+    Settle,
 }
 
 pub(crate) enum Binding {
@@ -70,7 +71,7 @@ pub(crate) enum TaskBody {
         expr: Expr,
     },
     FanOut {
-        pat: Pat,
+        pat: Box<Pat>,
         iter: Expr,
         spawn: Option<Span>,
         expr: Expr,

@@ -100,11 +100,19 @@ fn callee(expr: &Expr) -> Option<String> {
     }
 }
 
-fn branch(task: &Task, p: &TokenStream) -> TokenStream {
+fn branch(task: &Task, settle: bool, p: &TokenStream) -> TokenStream {
     let name = task_name(task);
+    let wrap = |expr: &Expr| {
+        if settle {
+            quote_spanned!(expr.span()=> #p::settled(#expr))
+        } else {
+            quote!(#expr)
+        }
+    };
     match &task.body {
         TaskBody::Single { spawn, expr } => {
             let span = expr.span();
+            let expr = wrap(expr);
             match spawn {
                 None => quote_spanned! {span=>
                     #p::task(#p::TaskName::new(#name), #expr)
@@ -121,6 +129,7 @@ fn branch(task: &Task, p: &TokenStream) -> TokenStream {
             expr,
         } => {
             let span = expr.span();
+            let expr = wrap(expr);
             let make = match spawn {
                 None => quote_spanned!(span=> #p::fan_out),
                 Some(_) => quote_spanned!(span=> #p::spawn_fan_out),
@@ -151,6 +160,8 @@ fn options(group: &Group, p: &TokenStream) -> TokenStream {
         let mode = match mode {
             Mode::FailFast => quote!(#p::Mode::FailFast),
             Mode::Supervise => quote!(#p::Mode::Supervise),
+            // Settled tasks never fail: fail-fast only reacts to the deadline.
+            Mode::Settle => quote!(#p::Mode::FailFast),
         };
         chain = quote!(#chain.mode(#mode));
     }
@@ -165,8 +176,9 @@ fn expand(group: &Group) -> TokenStream {
     let mut pattern = quote!(());
     let mut values = Vec::new();
     let mut bindings = Vec::new();
+    let settle = matches!(group.options.mode, Some((_, Mode::Settle)));
     for (index, task) in group.tasks.iter().enumerate().rev() {
-        let branch = branch(task, &p);
+        let branch = branch(task, settle, &p);
         branches = quote!(#p::cons(#branch, #branches));
         match &task.binding {
             Binding::Named { mutability, ident } => {

@@ -227,13 +227,12 @@ fn parse_options(attrs: &[Attribute], errors: &mut Errors) -> Options {
                     lit: syn::Lit::Int(n),
                     ..
                 }) = value
+                    && n.base10_parse::<u64>().is_ok_and(|n| n == 0)
                 {
-                    if n.base10_parse::<u64>().is_ok_and(|n| n == 0) {
-                        errors.push(Error::new_spanned(
-                            value,
-                            "`limit` must be at least 1: a group with no slots could never start a task",
-                        ));
-                    }
+                    errors.push(Error::new_spanned(
+                        value,
+                        "`limit` must be at least 1: a group with no slots could never start a task",
+                    ));
                 }
                 if options.limit.replace(value.clone()).is_some() {
                     errors.push(duplicate());
@@ -243,6 +242,7 @@ fn parse_options(attrs: &[Attribute], errors: &mut Errors) -> Options {
                 let mode = match value {
                     Expr::Path(path) if path.path.is_ident("fail_fast") => Some(Mode::FailFast),
                     Expr::Path(path) if path.path.is_ident("supervise") => Some(Mode::Supervise),
+                    Expr::Path(path) if path.path.is_ident("settle") => Some(Mode::Settle),
                     _ => None,
                 };
                 match mode {
@@ -253,7 +253,7 @@ fn parse_options(attrs: &[Attribute], errors: &mut Errors) -> Options {
                     }
                     None => errors.push(Error::new_spanned(
                         value,
-                        "expected a mode: `fail_fast` or `supervise`",
+                        "expected a mode: `fail_fast`, `settle` or `supervise`",
                     )),
                 }
             }
@@ -350,7 +350,7 @@ fn parse_task(input: ParseStream) -> syn::Result<Task> {
     }
     let body = if input.peek(Token![for]) {
         input.parse::<Token![for]>()?;
-        let pat = syn::Pat::parse_single(input)?;
+        let pat = Box::new(syn::Pat::parse_single(input)?);
         input.parse::<Token![in]>()?;
         let iter = Expr::parse_without_eager_brace(input)?;
         if !input.peek(Token![=>]) {

@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Error, Expr};
 
-use crate::ast::{Arm, Group, TaskBody};
+use crate::ast::{Arm, Group, Mode, TaskBody};
 use crate::parse::Errors;
 
 pub(crate) fn validate(group: &Group, errors: &mut Errors) {
@@ -19,13 +19,13 @@ pub(crate) fn validate(group: &Group, errors: &mut Errors) {
 
     let mut names = HashSet::new();
     for task in &group.tasks {
-        if let Some(ident) = task.binding.ident() {
-            if !names.insert(ident.to_string()) {
-                errors.push(Error::new(
-                    ident.span(),
-                    format!("duplicate task name `{ident}`: each task binds its own result"),
-                ));
-            }
+        if let Some(ident) = task.binding.ident()
+            && !names.insert(ident.to_string())
+        {
+            errors.push(Error::new(
+                ident.span(),
+                format!("duplicate task name `{ident}`: each task binds its own result"),
+            ));
         }
         let expr = match &task.body {
             TaskBody::Single { expr, .. } | TaskBody::FanOut { expr, .. } => expr,
@@ -38,6 +38,16 @@ pub(crate) fn validate(group: &Group, errors: &mut Errors) {
         }
     }
 
+    if let Some((mode, Mode::Settle)) = &group.options.mode {
+        for arm in &group.arms {
+            let mut error = Error::new(
+                arm.except,
+                "`except*` arms have nothing to match in `settle` mode: every task runs to completion and binds a `Result`",
+            );
+            error.combine(Error::new(mode.span(), "`settle` mode is set here"));
+            errors.push(error);
+        }
+    }
     check_arms(&group.arms, errors);
 }
 

@@ -75,19 +75,60 @@ impl<F: Future> Future for Infallible<F> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), cohort::ErrorGroup> {
-/// use cohort::{group, infallible};
+/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+/// use cohort_runtime::{infallible, scope};
 ///
-/// group! {
-///     answer = infallible(async { 42 });
-///     word = infallible(async { "forty-two" });
-/// }
-/// assert_eq!((answer, word), (42, "forty-two"));
+/// let answer = scope(async |s| {
+///     let answer = s.spawn(infallible(async { 42 }));
+///     Ok::<_, std::io::Error>(answer.await)
+/// })
+/// .await?;
+/// assert_eq!(answer, Some(42));
 /// # Ok(())
 /// # }
 /// ```
+///
+/// In `group!`: `answer = infallible(async { 42 });` binds `answer: i32`.
 pub fn infallible<F: Future>(fut: F) -> Infallible<F> {
     Infallible { fut }
+}
+
+pin_project! {
+    /// A task in `settle` mode: its error is part of its value, so it never fails the group.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Settled<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F> Future for Settled<F>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    type Output = Result<
+        Result<<F::Output as TaskResult>::Ok, <F::Output as TaskResult>::Err>,
+        std::convert::Infallible,
+    >;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .fut
+            .poll(cx)
+            .map(|output| Ok(output.into_result()))
+    }
+}
+
+/// Wraps a task for `settle` mode.
+#[doc(hidden)]
+pub const fn settled<F>(fut: F) -> Settled<F>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    Settled { fut }
 }
 
 /// One child (or set of children) of a group, polled by the group's driver.

@@ -96,7 +96,7 @@ tokio::task_local! {
 /// async fn sensor(log: &std::sync::Mutex<Vec<String>>) -> Result<(), std::io::Error> {
 ///     tokio::select! {
 ///         _ = tokio::time::sleep(Duration::from_secs(2)) => Ok(()),
-///         why = cohort::cancelled() => {
+///         why = cohort_runtime::cancelled() => {
 ///             log.lock().unwrap().push(format!("cleanup after: {why}"));
 ///             Ok(())
 ///         }
@@ -104,7 +104,7 @@ tokio::task_local! {
 /// }
 ///
 /// let log = std::sync::Mutex::new(Vec::new());
-/// let result = cohort::Group::new()
+/// let result = cohort_runtime::Group::new()
 ///     .grace(Duration::from_millis(100))
 ///     .scope(async |s| {
 ///         s.spawn(sensor(&log));

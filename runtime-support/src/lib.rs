@@ -26,8 +26,8 @@ pub use crate::scope::{Group, Scope, TaskHandle, scope};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::branch::{
-        Branch, Cons, FanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out, spawn_fan_out,
-        spawn_task, task,
+        Branch, Cons, FanOut, Settled, SpawnFanOut, SpawnTask, Task, cons, fan_out, settled,
+        spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;

@@ -107,15 +107,14 @@ fn drive<B: Branch>(
     }
     loop {
         let mut reason = None;
-        if *phase == Phase::Running {
-            if let Some(sleep) = deadline.as_mut().as_pin_mut() {
-                if sleep.poll(cx).is_ready() {
-                    let timeout = core.options.timeout.unwrap_or_default();
-                    core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
-                    deadline.set(None);
-                    reason = Some(CancelReason::Deadline);
-                }
-            }
+        if *phase == Phase::Running
+            && let Some(sleep) = deadline.as_mut().as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
+            let timeout = core.options.timeout.unwrap_or_default();
+            core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
+            deadline.set(None);
+            reason = Some(CancelReason::Deadline);
         }
 
         let done = branches.as_mut().poll_branch(cx, core).is_ready();

@@ -45,7 +45,7 @@ enum Queued<'scope> {
 /// ```compile_fail
 /// # async fn f() {
 /// let mut leaked = None;
-/// let _ = cohort::scope(async |s| {
+/// let _ = cohort_runtime::scope(async |s| {
 ///     leaked = Some(s); // error: borrowed data escapes the scope
 ///     Ok::<_, std::io::Error>(())
 /// })
@@ -77,7 +77,6 @@ impl fmt::Debug for Scope<'_, '_> {
 /// The value of a task spawned with [`Scope::spawn`]: `Some(value)` once it succeeded, `None`
 /// if it failed, panicked, was cancelled or was refused.
 #[derive(Debug)]
-#[must_use = "a task handle does nothing unless awaited; the task runs either way"]
 pub struct TaskHandle<T> {
     rx: oneshot::Receiver<T>,
 }
@@ -391,11 +390,11 @@ fn settle_child(core: &mut Core, name: TaskName, outcome: Result<Result<(), BoxE
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), cohort::ErrorGroup> {
+/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
 /// use std::time::Duration;
 ///
 /// let urls = ["a", "b", "c"];
-/// let lengths = cohort::Group::new()
+/// let lengths = cohort_runtime::Group::new()
 ///     .name("lengths")
 ///     .limit(2)
 ///     .timeout(Duration::from_secs(1))
@@ -516,11 +515,11 @@ impl Group {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), cohort::ErrorGroup> {
+/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
 /// use std::sync::Mutex;
 ///
 /// let done = Mutex::new(Vec::new());
-/// cohort::scope(async |s| {
+/// cohort_runtime::scope(async |s| {
 ///     for i in 0..5 {
 ///         let done = &done;
 ///         s.spawn(async move {
