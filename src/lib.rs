@@ -172,7 +172,8 @@
 pub use cohort_runtime::error_group;
 pub use cohort_runtime::{
     BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, Group, Infallible, Leaf, Member, Mode,
-    Options, Scope, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope,
+    Options, Scope, Settled, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled,
+    scope, settled,
 };
 
 /// Not public API: what the expansion of `group!` uses.

@@ -143,7 +143,7 @@ fn branch(task: &Task, settle: bool, p: &TokenStream) -> TokenStream {
 
 fn options(group: &Group, p: &TokenStream) -> TokenStream {
     let options = &group.options;
-    let mut chain = quote!(#p::Options::new());
+    let mut chain = quote!(#p::Options::new().at(::core::file!(), ::core::line!()));
     if let Some(name) = &options.name {
         chain = quote!(#chain.name(#name));
     }

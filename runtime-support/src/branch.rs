@@ -19,6 +19,7 @@ use tokio_util::task::AbortOnDropHandle;
 use crate::cancel::CURRENT;
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
+use crate::trace::{self, GroupSpan, SpanSlot};
 
 /// What a task's future may output: `Result<T, E>` where `E` converts into a boxed error
 /// (any `std::error::Error + Send + Sync + 'static`, `Box<dyn Error + Send + Sync>`,
@@ -94,8 +95,7 @@ pub fn infallible<F: Future>(fut: F) -> Infallible<F> {
 }
 
 pin_project! {
-    /// A task in `settle` mode: its error is part of its value, so it never fails the group.
-    #[doc(hidden)]
+    /// The future returned by [`settled`].
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
     pub struct Settled<F> {
@@ -121,8 +121,25 @@ where
     }
 }
 
-/// Wraps a task for `settle` mode.
-#[doc(hidden)]
+/// Makes a task's error part of its value, so it never fails its group: the task binds
+/// (or its handle yields) its whole `Result`. What `#![mode = settle]` does to every task.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+/// use cohort_runtime::{scope, settled};
+///
+/// let results = scope(async |s| {
+///     let good = s.spawn(settled(async { Ok::<_, std::io::Error>(1) }));
+///     let bad = s.spawn(settled(async { Err::<u32, _>(std::io::Error::other("no")) }));
+///     Ok::<_, std::io::Error>((good.await, bad.await))
+/// })
+/// .await?;
+/// assert_eq!(results.0.unwrap().unwrap(), 1);
+/// assert_eq!(results.1.unwrap().unwrap_err().to_string(), "no");
+/// # Ok(())
+/// # }
+/// ```
 pub const fn settled<F>(fut: F) -> Settled<F>
 where
     F: Future,
@@ -219,7 +236,10 @@ fn settle<R: TaskResult>(
 ) -> Option<R::Ok> {
     match outcome {
         Ok(output) => match output.into_result() {
-            Ok(value) => Some(value),
+            Ok(value) => {
+                core.succeeded();
+                Some(value)
+            }
             Err(error) => {
                 core.fail(task(), error.into());
                 None
@@ -247,12 +267,14 @@ fn settle_joined<R: TaskResult>(
     }
 }
 
-/// Spawns a child on the runtime's workers, carrying its group's cancellation signal.
-fn spawn_child<F>(core: &Core, fut: F) -> AbortOnDropHandle<F::Output>
+/// Spawns a child on the runtime's workers, carrying its group's cancellation signal (and,
+/// with `tracing`, its span).
+pub(crate) fn spawn_child<F>(core: &Core, task: &TaskName, fut: F) -> AbortOnDropHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let fut = trace::instrument(fut, task, core);
     AbortOnDropHandle::new(tokio::spawn(CURRENT.scope(core.signal.clone(), fut)))
 }
 
@@ -262,6 +284,7 @@ pin_project! {
     #[derive(Debug)]
     pub struct Task<F, T> {
         name: TaskName,
+        span: SpanSlot,
         started: bool,
         #[pin]
         fut: Option<F>,
@@ -278,6 +301,7 @@ where
 {
     Task {
         name,
+        span: SpanSlot::new(),
         started: false,
         fut: Some(fut),
         out: None,
@@ -307,7 +331,10 @@ where
             }
             *this.started = true;
         }
-        let outcome = ready!(poll_caught(fut, cx));
+        let outcome = {
+            let _entered = this.span.enter(this.name, core);
+            ready!(poll_caught(fut, cx))
+        };
         this.fut.set(None);
         core.release();
         *this.out = settle(core, || this.name.clone(), outcome);
@@ -319,6 +346,7 @@ where
         if this.fut.is_some() {
             this.fut.set(None);
             if *this.started {
+                trace::task_cancelled(this.name);
                 core.release();
             }
         }
@@ -392,7 +420,7 @@ where
             let Spawned::Waiting(fut) = std::mem::replace(this.state, Spawned::Done) else {
                 unreachable!("checked above")
             };
-            *this.state = Spawned::Running(spawn_child(core, fut));
+            *this.state = Spawned::Running(spawn_child(core, this.name, fut));
         }
         let Spawned::Running(handle) = this.state else {
             return Poll::Ready(());
@@ -409,7 +437,10 @@ where
         match this.state {
             Spawned::Waiting(_) => *this.state = Spawned::Done,
             // Aborted, and still joined: the driver polls it until it is gone.
-            Spawned::Running(handle) => handle.abort(),
+            Spawned::Running(handle) => {
+                trace::task_cancelled(this.name);
+                handle.abort();
+            }
             Spawned::Done => {}
         }
     }
@@ -424,6 +455,7 @@ pin_project! {
     #[derive(Debug)]
     struct Indexed<F> {
         index: usize,
+        span: GroupSpan,
         #[pin]
         fut: F,
     }
@@ -434,7 +466,7 @@ impl<F: Future> Future for Indexed<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let index = *this.index;
-        poll_caught(this.fut, cx).map(|outcome| (index, outcome))
+        trace::in_span(this.span, || poll_caught(this.fut, cx)).map(|outcome| (index, outcome))
     }
 }
 
@@ -526,8 +558,10 @@ where
         loop {
             while let Some(item) = next_item(this.iter, core) {
                 let fut = (this.make)(item);
+                let (name, index) = (*this.name, *this.next);
                 this.running.push(Indexed {
-                    index: *this.next,
+                    index,
+                    span: trace::task_span(|| TaskName::indexed(name, index), core),
                     fut,
                 });
                 *this.next += 1;
@@ -629,9 +663,10 @@ where
         loop {
             while let Some(item) = next_item(this.iter, core) {
                 let fut = (this.make)(item);
+                let task = TaskName::indexed(this.name, *this.next);
                 this.running.push(IndexedHandle {
                     index: *this.next,
-                    handle: spawn_child(core, fut),
+                    handle: spawn_child(core, &task, fut),
                 });
                 *this.next += 1;
             }

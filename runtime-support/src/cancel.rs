@@ -16,6 +16,8 @@ pub enum CancelReason {
     SiblingFailed,
     /// A sibling task panicked.
     SiblingPanicked,
+    /// In first-success mode, a sibling task succeeded: the others are no longer needed.
+    SiblingSucceeded,
     /// The group's `timeout` elapsed.
     Deadline,
     /// The group was ended on purpose with [`Scope::cancel`](crate::Scope::cancel).
@@ -29,6 +31,7 @@ impl fmt::Display for CancelReason {
         f.write_str(match self {
             CancelReason::SiblingFailed => "a sibling task failed",
             CancelReason::SiblingPanicked => "a sibling task panicked",
+            CancelReason::SiblingSucceeded => "a sibling task succeeded first",
             CancelReason::Deadline => "the group's deadline elapsed",
             CancelReason::Cancelled => "the group was cancelled",
             CancelReason::Parent => "the enclosing group was cancelled or dropped",
@@ -66,7 +69,7 @@ impl Signal {
         self.token.is_cancelled()
     }
 
-    fn reason(&self) -> CancelReason {
+    pub(crate) fn reason(&self) -> CancelReason {
         // A token cancelled without a reason of its own was cancelled through its parent.
         self.reason.get().copied().unwrap_or(CancelReason::Parent)
     }
@@ -164,9 +167,3 @@ impl fmt::Display for Cancelled {
 }
 
 impl std::error::Error for Cancelled {}
-
-impl Signal {
-    pub(crate) fn reason_now(&self) -> CancelReason {
-        self.reason()
-    }
-}

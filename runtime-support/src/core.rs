@@ -18,17 +18,44 @@ pub enum Mode {
     /// Failures do not cancel siblings: every task runs to completion and all errors are raised
     /// together at the end (Kotlin's `supervisorScope`).
     Supervise,
+    /// Every task runs to completion and nothing is raised but a deadline: each task's
+    /// `Result` is its value (`asyncio.gather(..., return_exceptions=True)`). In `group!`,
+    /// `#![mode = settle]` binds each task as `Result<T, E>`. A [`Scope`](crate::Scope)'s
+    /// handles carry only values, so there tasks spawned as [`settled(fut)`](crate::settled)
+    /// carry their `Result`, and an error of a task spawned otherwise is still raised at the
+    /// end, as in `Supervise`: no error is ever dropped.
+    Settle,
+    /// The first task to succeed wins and the others are cancelled; failures do not cancel
+    /// anything, and if no task succeeds every error is raised. Errors of tasks that lost the
+    /// race are discarded once one task has succeeded. See
+    /// [`Group::first_success`](crate::Group::first_success).
+    FirstSuccess,
+}
+
+impl Mode {
+    /// Whether a failure cancels the other tasks.
+    const fn fail_fast(self) -> bool {
+        matches!(self, Mode::FailFast)
+    }
 }
 
 /// The options of a group: what `#![name]`, `#![timeout]`, `#![limit]`, `#![grace]` and
 /// `#![mode]` set in `group!`, and what [`Group`](crate::Group)'s builder methods set.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) limit: Option<usize>,
     pub(crate) grace: Option<Duration>,
     pub(crate) mode: Mode,
+    /// Where the group is written, for traces.
+    pub(crate) location: (&'static str, u32),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::new()
+    }
 }
 
 impl Options {
@@ -40,7 +67,15 @@ impl Options {
             limit: None,
             grace: None,
             mode: Mode::FailFast,
+            location: ("", 0),
         }
+    }
+
+    /// Where the group is written, for traces (`group!` passes `file!()` and `line!()`).
+    #[doc(hidden)]
+    pub const fn at(mut self, file: &'static str, line: u32) -> Self {
+        self.location = (file, line);
+        self
     }
 
     /// Names the group in its error message and in traces.
@@ -96,6 +131,8 @@ pub struct Core {
     progressed: bool,
     accepting: bool,
     finished: bool,
+    /// First-success mode: a task succeeded.
+    won: bool,
 }
 
 impl Core {
@@ -111,6 +148,7 @@ impl Core {
             progressed: false,
             accepting: true,
             finished: false,
+            won: false,
         }
     }
 
@@ -154,16 +192,40 @@ impl Core {
         let mut group = ErrorGroup::new("");
         group.push_task_error(task, error);
         self.errors.extend(group.into_members());
-        if self.options.mode == Mode::FailFast {
+        if self.options.mode.fail_fast() {
             self.accepting = false;
         }
+    }
+
+    /// A task succeeded. In first-success mode, the race is over.
+    pub(crate) fn succeeded(&mut self) {
+        if self.options.mode == Mode::FirstSuccess && !self.won {
+            self.won = true;
+            self.accepting = false;
+        }
+    }
+
+    /// In first-success mode, whether some task has succeeded.
+    pub(crate) fn won(&self) -> bool {
+        self.won
+    }
+
+    /// Whether the imperative body keeps running while its tasks are cancelled: when the
+    /// group was ended on purpose, or a task won the race, the body still makes the value.
+    pub(crate) fn keeps_body(&self) -> bool {
+        self.panic.is_none()
+            && matches!(
+                self.signal.reason(),
+                CancelReason::Cancelled | CancelReason::SiblingSucceeded
+            )
+            && (self.won || !self.has_errors())
     }
 
     /// Records the error of an imperative body: it cancels like any error but is listed
     /// after the tasks' errors.
     pub(crate) fn fail_last(&mut self, task: TaskName, error: BoxError) {
         self.last = Some((task, error));
-        if self.options.mode == Mode::FailFast {
+        if self.options.mode.fail_fast() {
             self.accepting = false;
         }
     }
@@ -181,6 +243,10 @@ impl Core {
 
     pub(crate) fn has_panic(&self) -> bool {
         self.panic.is_some()
+    }
+
+    pub(crate) fn fails_fast(&self) -> bool {
+        self.options.mode.fail_fast()
     }
 
     pub(crate) fn has_errors(&self) -> bool {
@@ -207,7 +273,7 @@ impl Core {
     /// The error of a group cancelled from outside before its tasks could finish.
     pub(crate) fn cancelled_group(&self) -> ErrorGroup {
         let mut group = ErrorGroup::new(self.message());
-        let reason = self.signal.reason_now();
+        let reason = self.signal.reason();
         group.push_task_error(TaskName::new("cancelled"), Box::new(Cancelled::new(reason)));
         group
     }
@@ -224,6 +290,11 @@ impl Core {
         self.finished = true;
         if let Some(payload) = self.panic.take() {
             std::panic::resume_unwind(payload);
+        }
+        if self.won {
+            // The race was won: the losers' errors do not matter, and the body's own
+            // error still does.
+            self.errors.clear();
         }
         if let Some((task, error)) = self.last.take() {
             let mut group = ErrorGroup::new("");

@@ -14,8 +14,9 @@ pub mod error_group;
 mod except;
 mod run;
 mod scope;
+mod trace;
 
-pub use crate::branch::{Infallible, TaskResult, infallible};
+pub use crate::branch::{Infallible, Settled, TaskResult, infallible, settled};
 pub use crate::cancel::{CancelReason, Cancelled, cancelled, is_cancelled};
 pub use crate::core::{Mode, Options};
 pub use crate::elapsed::Elapsed;

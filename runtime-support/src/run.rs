@@ -9,9 +9,10 @@ use tokio::time::Sleep;
 
 use crate::branch::Branch;
 use crate::cancel::{CURRENT, CancelReason};
-use crate::core::{Core, Mode, Options};
+use crate::core::{Core, Options};
 use crate::elapsed::Elapsed;
 use crate::error_group::{ErrorGroup, TaskName};
+use crate::trace::{GroupSpan, group_span, in_span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -43,6 +44,7 @@ pin_project! {
         grace: Option<Sleep>,
         phase: Phase,
         armed: bool,
+        span: GroupSpan,
     }
 }
 
@@ -54,6 +56,7 @@ pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
 
 pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
     Run {
+        span: group_span(&core),
         core,
         branches,
         deadline: None,
@@ -71,16 +74,18 @@ impl<B: Branch> Future for Run<B> {
         let signal = this.core.signal.clone();
         // Children polled from here see this group in `cohort::cancelled()`, and nested
         // groups they start become children of this one.
-        CURRENT.sync_scope(signal, || {
-            drive(
-                this.core,
-                this.branches,
-                this.deadline,
-                this.grace,
-                this.phase,
-                this.armed,
-                cx,
-            )
+        in_span(this.span, || {
+            CURRENT.sync_scope(signal, || {
+                drive(
+                    this.core,
+                    this.branches,
+                    this.deadline,
+                    this.grace,
+                    this.phase,
+                    this.armed,
+                    cx,
+                )
+            })
         })
     }
 }
@@ -131,10 +136,13 @@ fn drive<B: Branch>(
         match *phase {
             Phase::Running => {
                 if reason.is_none() {
-                    if core.has_errors() && core.options.mode == Mode::FailFast {
+                    if core.has_errors() && core.fails_fast() {
                         reason = Some(CancelReason::SiblingFailed);
+                    } else if core.won() && !done {
+                        reason = Some(CancelReason::SiblingSucceeded);
                     } else if core.is_cancelling() && !done {
                         // Cancelled from outside: `Scope::cancel` or the enclosing group.
+                        // (The reason given there stands.)
                         reason = Some(CancelReason::Parent);
                     }
                 }

@@ -20,11 +20,13 @@ use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
+use crate::branch::spawn_child;
 use crate::branch::{Branch, TaskResult};
-use crate::cancel::{CURRENT, Signal};
+use crate::cancel::{CancelReason, Signal};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::run::run_with;
+use crate::trace::{self, GroupSpan};
 
 type Payload = Box<dyn Any + Send>;
 type LocalChild<'scope> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'scope>>;
@@ -171,6 +173,41 @@ impl<'scope> Scope<'scope, '_> {
     pub fn is_cancelled(&self) -> bool {
         self.signal.is_cancelled()
     }
+
+    /// Ends the group cleanly, without an error: Python 3.15's `TaskGroup.cancel()`.
+    ///
+    /// Every task is cancelled (given the `grace` period if one is set, then dropped or
+    /// aborted) and new ones are refused; their handles yield `None`. The body is not
+    /// cancelled, because it makes the scope's value: it sees [`is_cancelled`](Self::is_cancelled)
+    /// and returns when it is ready, and the scope returns `Ok` with that value unless a task
+    /// failed before the cancellation. (In Python the body is cancelled too; a Rust body has a
+    /// value to return.) Calling it again, or once the group is ending, does nothing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+    /// use std::time::Duration;
+    ///
+    /// let ticks = std::sync::atomic::AtomicU32::new(0);
+    /// cohort_runtime::scope(async |s| {
+    ///     s.spawn(async {
+    ///         for tick in 1.. {
+    ///             tokio::time::sleep(Duration::from_secs(1)).await;
+    ///             ticks.store(tick, std::sync::atomic::Ordering::Relaxed);
+    ///         }
+    ///     });
+    ///     tokio::time::sleep(Duration::from_millis(3500)).await;
+    ///     s.cancel(); // the ticker is dropped; the scope ends without an error
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .await?;
+    /// assert_eq!(ticks.into_inner(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cancel(&self) {
+        self.signal.cancel(CancelReason::Cancelled);
+    }
 }
 
 impl From<&'static str> for TaskName {
@@ -198,6 +235,7 @@ pin_project! {
     /// An in-place child of a scope, with its name; panics are caught and returned.
     struct Named<F> {
         name: TaskName,
+        span: GroupSpan,
         #[pin]
         fut: F,
     }
@@ -207,7 +245,11 @@ impl<F: Future> Future for Named<F> {
     type Output = (TaskName, Result<F::Output, Payload>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        match catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
+        let fut = this.fut;
+        let polled = trace::in_span(this.span, || {
+            catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+        });
+        match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready((this.name.clone(), Ok(output))),
             Err(payload) => Poll::Ready((this.name.clone(), Err(payload))),
@@ -271,13 +313,13 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
                 return;
             }
             match queue.pop_front() {
-                Some(Queued::Local(name, fut)) => local.push(Named { name, fut }),
+                Some(Queued::Local(name, fut)) => {
+                    let span = trace::task_span(|| name.clone(), core);
+                    local.push(Named { name, span, fut });
+                }
                 Some(Queued::Spawned(name, fut)) => {
-                    let handle = tokio::spawn(CURRENT.scope(core.signal.clone(), fut));
-                    spawned.push(NamedHandle {
-                        name,
-                        handle: AbortOnDropHandle::new(handle),
-                    });
+                    let handle = spawn_child(core, &name, fut);
+                    spawned.push(NamedHandle { name, handle });
                 }
                 None => core.release(),
             }
@@ -357,7 +399,9 @@ where
 
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let mut this = self.project();
-        this.body.set(None);
+        if !core.keeps_body() {
+            this.body.set(None);
+        }
         this.scope
             .queue
             .lock()
@@ -380,7 +424,7 @@ where
 
 fn settle_child(core: &mut Core, name: TaskName, outcome: Result<Result<(), BoxError>, Payload>) {
     match outcome {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => core.succeeded(),
         Ok(Err(error)) => core.fail(name, error),
         Err(payload) => core.panicked(&name, payload),
     }
@@ -414,17 +458,26 @@ fn settle_child(core: &mut Core, name: TaskName, outcome: Result<Result<(), BoxE
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[must_use = "a group builder does nothing until `scope` is awaited"]
 pub struct Group {
     options: Options,
 }
 
+impl Default for Group {
+    #[track_caller]
+    fn default() -> Self {
+        Group::new()
+    }
+}
+
 impl Group {
     /// A group with the default options: unnamed, no deadline, no limit, fail-fast.
-    pub const fn new() -> Self {
+    #[track_caller]
+    pub fn new() -> Self {
+        let caller = std::panic::Location::caller();
         Group {
-            options: Options::new(),
+            options: Options::new().at(caller.file(), caller.line()),
         }
     }
 
@@ -493,6 +546,61 @@ impl Group {
     }
 }
 
+impl Group {
+    /// Runs `tasks` as a race: the first to succeed wins and the others are cancelled
+    /// (Java's `anySuccessfulOrThrow`, futures-concurrency's `race_ok`, with a group's
+    /// options). Failures do not cancel anything.
+    ///
+    /// # Errors
+    ///
+    /// Every task's error, if none succeeds (an empty group if there were no tasks).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+    /// use std::time::Duration;
+    ///
+    /// async fn mirror(delay_ms: u64, ok: bool) -> Result<u64, std::io::Error> {
+    ///     tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    ///     if ok { Ok(delay_ms) } else { Err(std::io::Error::other("mirror down")) }
+    /// }
+    ///
+    /// let fastest = cohort_runtime::Group::new()
+    ///     .first_success([mirror(10, false), mirror(30, true), mirror(20, true)])
+    ///     .await?;
+    /// assert_eq!(fastest, 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn first_success<I, F, T, E>(self, tasks: I) -> Result<T, ErrorGroup>
+    where
+        I: IntoIterator<Item = F>,
+        F: Future<Output = Result<T, E>> + Send,
+        T: Send,
+        E: Into<BoxError>,
+    {
+        let mode = self.mode(Mode::FirstSuccess);
+        let message = mode
+            .options
+            .name
+            .clone()
+            .unwrap_or(Cow::Borrowed("first_success"));
+        let winner = mode
+            .scope(async |s| {
+                let handles: Vec<_> = tasks.into_iter().map(|task| s.spawn(task)).collect();
+                // Losers' handles resolve to `None` as soon as they fail or are cancelled.
+                for handle in handles {
+                    if let Some(value) = handle.await {
+                        return Ok(Some(value));
+                    }
+                }
+                Ok::<_, std::convert::Infallible>(None)
+            })
+            .await?;
+        winner.ok_or_else(|| ErrorGroup::new(format!("{message}: no tasks to race")))
+    }
+}
+
 /// Runs `body` with a [`Scope`] handle for spawning tasks dynamically, then waits for every
 /// task: Python's `async with asyncio.TaskGroup() as tg:` in one call.
 ///
@@ -535,10 +643,11 @@ impl Group {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn scope<'env, F, T, E>(body: F) -> Result<T, ErrorGroup>
+#[track_caller]
+pub fn scope<'env, F, T, E>(body: F) -> impl Future<Output = Result<T, ErrorGroup>>
 where
     F: for<'scope> AsyncFnOnce(&'scope Scope<'scope, 'env>) -> Result<T, E>,
     E: Into<BoxError>,
 {
-    Group::new().scope(body).await
+    Group::new().scope(body)
 }
