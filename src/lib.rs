@@ -183,6 +183,58 @@ pub mod __private {
     pub use cohort_runtime::__private::*;
 }
 
+/// [`scope`] as a macro: the same scope, written so that its future is `Send` whenever its
+/// tasks are.
+///
+/// `cohort::scope(async |s| ...)` takes an async closure, and today's rustc cannot prove
+/// that a future holding the call of a higher-ranked async closure is `Send` when the
+/// closure borrows (rust-lang/rust#110338, #134997). `scope!` runs the same body as a plain
+/// `async` block instead, so it works inside `tokio::spawn` and in axum handlers. It
+/// evaluates to a future: await it as you would the function's.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// async fn total(items: Vec<u64>) -> Result<u64, cohort::ErrorGroup> {
+///     let sum = AtomicU64::new(0);
+///     cohort::scope!(async |s| {
+///         for item in &items {
+///             let sum = &sum;
+///             s.spawn(async move {
+///                 sum.fetch_add(*item, Ordering::Relaxed);
+///                 Ok::<_, std::io::Error>(())
+///             });
+///         }
+///         Ok::<_, std::io::Error>(())
+///     })
+///     .await?;
+///     Ok(sum.into_inner())
+/// }
+///
+/// // A scope that borrows, inside `tokio::spawn`: its future is `Send`.
+/// let handle = tokio::spawn(total(vec![1, 2, 3]));
+/// assert_eq!(handle.await.unwrap().unwrap(), 6);
+/// # }
+/// ```
+///
+/// Options come first, as a [`Group`]:
+/// `cohort::scope!(Group::new().limit(4).timeout(d), async |s| { ... })`.
+#[macro_export]
+macro_rules! scope {
+    ($group:expr, async |$s:ident| $body:block) => {
+        async {
+            let (__cohort_core, __cohort_state) = $crate::Group::into_parts($group);
+            let $s = $crate::__private::scope_handle(&__cohort_state);
+            $crate::__private::run_scope(__cohort_core, &__cohort_state, async $body).await
+        }
+    };
+    (async |$s:ident| $body:block) => {
+        $crate::scope!($crate::Group::new(), async |$s| $body)
+    };
+}
+
 /// Runs tasks together as one group: every task finishes before the macro does, the first
 /// failure cancels the rest, and every error arrives in one [`ErrorGroup`].
 ///

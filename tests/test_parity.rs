@@ -311,7 +311,7 @@ async fn grace_keeps_values_and_cleanup_errors_and_drops_stubborn_children_at_th
                 sleep(ms(10)).await;
                 Err::<(), _>(std::io::Error::other("the failure"))
             });
-            let _ = polite;
+            drop(polite);
             Ok::<_, std::io::Error>(())
         })
         .await;

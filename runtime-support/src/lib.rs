@@ -34,4 +34,5 @@ pub mod __private {
     pub use crate::error_group::TaskName;
     pub use crate::except::*;
     pub use crate::run::{Run, run};
+    pub use crate::scope::{ScopeState, run_scope, scope_handle};
 }

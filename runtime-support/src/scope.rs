@@ -55,6 +55,21 @@ enum Queued<'scope> {
 /// # }
 /// ```
 pub struct Scope<'scope, 'env: 'scope> {
+    state: &'scope ScopeState<'scope, 'env>,
+}
+
+impl Clone for Scope<'_, '_> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl Copy for Scope<'_, '_> {}
+
+/// What a [`Scope`] handle points to: the queue of tasks waiting to start and the group's
+/// cancellation signal. Not public API.
+#[doc(hidden)]
+pub struct ScopeState<'scope, 'env: 'scope> {
     /// Tasks waiting for a slot. `ManuallyDrop` because the scope is borrowed for `'scope`
     /// while it holds `'scope` futures: with drop glue of its own it could not be dropped
     /// after that borrow ends. The scope's driver, which is always dropped first, empties it.
@@ -68,6 +83,12 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.state, f)
+    }
+}
+
+impl fmt::Debug for ScopeState<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("spawned", &self.spawned.load(Ordering::Relaxed))
@@ -105,17 +126,18 @@ where
 }
 
 impl<'scope> Scope<'scope, '_> {
-    fn next_name(&self) -> TaskName {
-        let n = self.spawned.fetch_add(1, Ordering::Relaxed);
+    fn next_name(self) -> TaskName {
+        let n = self.state.spawned.fetch_add(1, Ordering::Relaxed);
         TaskName::owned(format!("task-{n}"))
     }
 
-    fn enqueue(&self, child: Queued<'scope>) -> bool {
-        if self.signal.is_cancelled() {
+    fn enqueue(self, child: Queued<'scope>) -> bool {
+        if self.state.signal.is_cancelled() {
             // The group is cancelling or finished: the task is refused and dropped unpolled.
             return false;
         }
-        self.queue
+        self.state
+            .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back(child);
@@ -127,7 +149,7 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// Returns a handle to its value. If the group is already cancelling, the task is refused:
     /// it is dropped without being polled and its handle yields `None`.
-    pub fn spawn<F>(&'scope self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
+    pub fn spawn<F>(self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
     where
         F: Future + Send + 'scope,
         F::Output: TaskResult,
@@ -138,7 +160,7 @@ impl<'scope> Scope<'scope, '_> {
 
     /// [`spawn`](Scope::spawn) with a name for error reports and traces.
     pub fn spawn_named<F>(
-        &'scope self,
+        self,
         name: impl Into<TaskName>,
         fut: F,
     ) -> TaskHandle<<F::Output as TaskResult>::Ok>
@@ -155,7 +177,7 @@ impl<'scope> Scope<'scope, '_> {
     /// Spawns a task on the runtime's workers, in parallel with the rest of the group. It
     /// must be `Send + 'static`; the group still joins it before it ends, and aborts it if
     /// the group is cancelled.
-    pub fn spawn_parallel<F>(&'scope self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
+    pub fn spawn_parallel<F>(self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
     where
         F: Future + Send + 'static,
         F::Output: TaskResult,
@@ -170,8 +192,8 @@ impl<'scope> Scope<'scope, '_> {
     }
 
     /// Whether the group has begun cancelling (new tasks are then refused).
-    pub fn is_cancelled(&self) -> bool {
-        self.signal.is_cancelled()
+    pub fn is_cancelled(self) -> bool {
+        self.state.signal.is_cancelled()
     }
 
     /// Ends the group cleanly, without an error: Python 3.15's `TaskGroup.cancel()`.
@@ -205,8 +227,8 @@ impl<'scope> Scope<'scope, '_> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn cancel(&self) {
-        self.signal.cancel(CancelReason::Cancelled);
+    pub fn cancel(self) {
+        self.state.signal.cancel(CancelReason::Cancelled);
     }
 }
 
@@ -278,7 +300,7 @@ impl Future for NamedHandle {
 pin_project! {
     /// The children of a scope: its body and everything spawned into it.
     struct ScopeBranch<'a, 'scope, 'env, B, T> {
-        scope: &'a Scope<'scope, 'env>,
+        scope: &'a ScopeState<'scope, 'env>,
         #[pin]
         body: Option<B>,
         out: Option<T>,
@@ -299,7 +321,7 @@ pin_project! {
 impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
     /// Starts queued tasks while the group has slots. Refused ones are dropped unpolled.
     fn start_queued(
-        scope: &Scope<'scope, '_>,
+        scope: &ScopeState<'scope, '_>,
         local: &mut FuturesUnordered<Named<LocalChild<'scope>>>,
         spawned: &mut FuturesUnordered<NamedHandle>,
         core: &mut Core,
@@ -523,27 +545,56 @@ impl Group {
     /// last). A panic in the body or a task cancels the rest and then resumes.
     pub async fn scope<'env, F, T, E>(self, body: F) -> Result<T, ErrorGroup>
     where
-        F: for<'scope> AsyncFnOnce(&'scope Scope<'scope, 'env>) -> Result<T, E>,
+        F: for<'scope> AsyncFnOnce(Scope<'scope, 'env>) -> Result<T, E>,
         E: Into<BoxError>,
     {
+        let (core, state) = self.into_parts();
+        let body = body(Scope { state: &state });
+        run_scope(core, &state, body).await
+    }
+
+    /// The group's state and its scope's, for `scope!`. Not public API.
+    #[doc(hidden)]
+    pub fn into_parts<'scope, 'env>(self) -> (Core, ScopeState<'scope, 'env>) {
         let core = Core::new(self.options);
-        let scope = Scope {
+        let state = ScopeState {
             queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
             signal: core.signal.clone(),
             spawned: AtomicUsize::new(0),
             scope: PhantomData,
             env: PhantomData,
         };
-        let body = body(&scope);
-        let branch = ScopeBranch {
-            scope: &scope,
+        (core, state)
+    }
+}
+
+/// The handle of a scope's state, for `scope!`. Not public API.
+#[doc(hidden)]
+pub fn scope_handle<'scope, 'env>(state: &'scope ScopeState<'scope, 'env>) -> Scope<'scope, 'env> {
+    Scope { state }
+}
+
+/// Runs a scope's body and its tasks as one group, for `scope!`. Not public API.
+#[doc(hidden)]
+pub fn run_scope<'a, 'scope, 'env, B>(
+    core: Core,
+    state: &'a ScopeState<'scope, 'env>,
+    body: B,
+) -> impl Future<Output = Result<<B::Output as TaskResult>::Ok, ErrorGroup>> + use<'a, 'scope, 'env, B>
+where
+    B: Future,
+    B::Output: TaskResult,
+{
+    run_with(
+        core,
+        ScopeBranch {
+            scope: state,
             body: Some(body),
             out: None,
             local: FuturesUnordered::new(),
             spawned: FuturesUnordered::new(),
-        };
-        run_with(core, branch).await
-    }
+        },
+    )
 }
 
 impl Group {
@@ -609,6 +660,13 @@ impl Group {
 /// runtime's workers. Tasks can spawn further tasks through the same handle. Options are set
 /// with [`Group`]; `scope(body)` is `Group::new().scope(body)`.
 ///
+/// # `Send`
+///
+/// The scope's future is `Send` when its tasks are, but today's rustc cannot prove it when
+/// the async closure borrows from the enclosing function (rust-lang/rust#110338): in
+/// `tokio::spawn` or an axum handler, write the same body with the `cohort::scope!` macro,
+/// which runs it as a plain `async` block.
+///
 /// # Errors
 ///
 /// The first error cancels the body and every other task; all errors that happened before
@@ -646,7 +704,7 @@ impl Group {
 #[track_caller]
 pub fn scope<'env, F, T, E>(body: F) -> impl Future<Output = Result<T, ErrorGroup>>
 where
-    F: for<'scope> AsyncFnOnce(&'scope Scope<'scope, 'env>) -> Result<T, E>,
+    F: for<'scope> AsyncFnOnce(Scope<'scope, 'env>) -> Result<T, E>,
     E: Into<BoxError>,
 {
     Group::new().scope(body)

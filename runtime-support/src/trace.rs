@@ -52,7 +52,12 @@ impl SpanSlot {
 pub(crate) type GroupSpan = tracing::Span;
 /// A group's span (nothing without the `tracing` feature).
 #[cfg(not(feature = "tracing"))]
-pub(crate) type GroupSpan = ();
+pub(crate) type GroupSpan = NoSpan;
+
+/// The span of a group or task when the `tracing` feature is off.
+#[cfg(not(feature = "tracing"))]
+#[derive(Debug)]
+pub(crate) struct NoSpan;
 
 /// Makes the span of a group, inside the current span (a parent group's task, if nested).
 pub(crate) fn group_span(core: &Core) -> GroupSpan {
@@ -65,6 +70,7 @@ pub(crate) fn group_span(core: &Core) -> GroupSpan {
     #[cfg(not(feature = "tracing"))]
     {
         let _ = core;
+        NoSpan
     }
 }
 
@@ -78,6 +84,7 @@ pub(crate) fn task_span(task: impl FnOnce() -> TaskName, core: &Core) -> GroupSp
     #[cfg(not(feature = "tracing"))]
     {
         let _ = (task, core);
+        NoSpan
     }
 }
 
@@ -90,7 +97,7 @@ pub(crate) fn in_span<R>(span: &GroupSpan, f: impl FnOnce() -> R) -> R {
     }
     #[cfg(not(feature = "tracing"))]
     {
-        let () = span;
+        let _ = span;
         f()
     }
 }
