@@ -525,10 +525,17 @@ where
     }
 }
 
-/// Takes the next item of a fan-out if the group has a free slot for it (the slot is then
-/// held). `None` when no slot is free, the group stops accepting tasks, or the iterator is
-/// exhausted; the iterator is dropped in the last two cases.
-fn next_item<I: Iterator>(iter: &mut Option<I>, core: &mut Core) -> Option<I::Item> {
+/// Takes the next item of a fan-out and makes its future, if the group has a free slot for
+/// it (the slot is then held). `None` when no slot is free, the group stops accepting tasks,
+/// the iterator is exhausted, or user code panicked: the iterator is dropped in the last
+/// three cases. A panic in the iterator or in the item's expression is recorded as the
+/// item's panic, so the driver cancels and joins the siblings before resuming it.
+fn next_item<I: Iterator, Fut>(
+    iter: &mut Option<I>,
+    make: &mut impl FnMut(I::Item) -> Fut,
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+) -> Option<Fut> {
     let items = iter.as_mut()?;
     if !core.try_start() {
         if !core.accepting() {
@@ -536,12 +543,20 @@ fn next_item<I: Iterator>(iter: &mut Option<I>, core: &mut Core) -> Option<I::It
         }
         return None;
     }
-    let item = items.next();
-    if item.is_none() {
-        *iter = None;
-        core.release();
+    match catch_unwind(AssertUnwindSafe(|| items.next().map(&mut *make))) {
+        Ok(Some(fut)) => Some(fut),
+        Ok(None) => {
+            *iter = None;
+            core.release();
+            None
+        }
+        Err(payload) => {
+            *iter = None;
+            core.release();
+            core.panicked(&task(), payload);
+            None
+        }
     }
-    item
 }
 
 impl<I, C, Fut> Branch for FanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
@@ -556,9 +571,11 @@ where
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         loop {
-            while let Some(item) = next_item(this.iter, core) {
-                let fut = (this.make)(item);
-                let (name, index) = (*this.name, *this.next);
+            let name = *this.name;
+            while let Some(fut) = next_item(this.iter, this.make, core, || {
+                TaskName::indexed(name, *this.next)
+            }) {
+                let index = *this.next;
                 this.running.push(Indexed {
                     index,
                     span: trace::task_span(|| TaskName::indexed(name, index), core),
@@ -661,9 +678,11 @@ where
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         loop {
-            while let Some(item) = next_item(this.iter, core) {
-                let fut = (this.make)(item);
-                let task = TaskName::indexed(this.name, *this.next);
+            let name = *this.name;
+            while let Some(fut) = next_item(this.iter, this.make, core, || {
+                TaskName::indexed(name, *this.next)
+            }) {
+                let task = TaskName::indexed(name, *this.next);
                 this.running.push(IndexedHandle {
                     index: *this.next,
                     handle: spawn_child(core, &task, fut),

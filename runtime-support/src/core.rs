@@ -187,6 +187,11 @@ impl Core {
     /// Records a task's error, in completion order. In fail-fast mode the group stops
     /// accepting tasks at once; the driver cancels the rest after this poll.
     pub(crate) fn fail(&mut self, task: TaskName, error: BoxError) {
+        if self.is_cancelling() && is_cancellation(&*error) {
+            // A nested group that this group's own cancellation ended before its tasks
+            // could finish: a cancellation the group caused, not an error.
+            return;
+        }
         #[cfg(feature = "tracing")]
         tracing::event!(tracing::Level::WARN, task = %task, error = %error, "task failed");
         let mut group = ErrorGroup::new("");
@@ -195,6 +200,15 @@ impl Core {
         if self.options.mode.fail_fast() {
             self.accepting = false;
         }
+    }
+
+    /// Whether a task could start now (a free slot, and the group accepts tasks).
+    pub(crate) fn can_start(&self) -> bool {
+        self.accepting
+            && self
+                .options
+                .limit
+                .is_none_or(|limit| self.in_flight < limit)
     }
 
     /// A task succeeded. In first-success mode, the race is over.
@@ -309,6 +323,17 @@ impl Core {
             std::mem::take(&mut self.errors),
         ))
     }
+}
+
+/// Whether `error` only reports a cancellation: a [`Cancelled`], or an error group whose
+/// every leaf is one.
+fn is_cancellation(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.is::<Cancelled>() {
+        return true;
+    }
+    error.downcast_ref::<ErrorGroup>().is_some_and(|group| {
+        !group.is_empty() && group.leaves().all(|leaf| leaf.error.is::<Cancelled>())
+    })
 }
 
 impl Drop for Core {

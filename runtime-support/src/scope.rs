@@ -376,16 +376,17 @@ where
                 }
             }
         }
+        // Tasks spawned while their siblings are polled start in the same poll when a slot
+        // is free, whether or not the spawner finished. A budget keeps a task that spawns on
+        // every poll from holding the thread: past it, the group yields and wakes itself.
+        let mut budget = 64;
         loop {
             Self::start_queued(this.scope, this.local, this.spawned, core);
-            let mut progressed = false;
             while let Poll::Ready(Some((name, outcome))) = this.local.poll_next_unpin(cx) {
-                progressed = true;
                 core.release();
                 settle_child(core, name, outcome);
             }
             while let Poll::Ready(Some((name, joined))) = this.spawned.poll_next_unpin(cx) {
-                progressed = true;
                 core.release();
                 match joined {
                     Ok(result) => settle_child(core, name, Ok(result)),
@@ -402,7 +403,12 @@ where
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .is_empty();
-            if !(progressed && queued) {
+            if !queued || !core.can_start() {
+                break;
+            }
+            budget -= 1;
+            if budget == 0 {
+                cx.waker().wake_by_ref();
                 break;
             }
         }

@@ -1,0 +1,899 @@
+//! Cancellation: fail-fast, panics, dropping the group, deadlines, supervise mode and graceful
+//! cancellation with `cohort::cancelled()`.
+
+mod common;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cohort::{CancelReason, ErrorGroup, Member, group};
+use common::*;
+use tokio::time::Instant;
+
+fn at(event: &str, n: u64) -> (String, std::time::Duration) {
+    (event.to_owned(), ms(n))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fail fast
+// ---------------------------------------------------------------------------------------------
+
+async fn fail_with_sibling(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        sibling = async {
+            let _guard = log.guard("sibling");
+            sleep_ms(5000).await;
+            log.push("sibling finished");
+            Ok::<_, io::Error>(())
+        };
+        failing = io_fail_after::<()>(1000, "failing");
+    }
+    let ((), ()) = (sibling, failing);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn sibling_is_dropped_at_the_failure_instant_and_the_group_returns_then() {
+    let log = Log::new();
+    let errors = fail_with_sibling(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 1000), at("group returned", 1000)]
+    );
+    // Cancelling the sibling is not an error.
+    assert_eq!(task_names(&errors), ["failing"]);
+}
+
+async fn fail_with_spawned_siblings(tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
+    group! {
+        spawned = spawn tracked(tracker.clone(), 5000, ());
+        fanned = for i in 0..3u64 => spawn tracked(tracker.clone(), 5000, i);
+        failing = io_fail_after::<()>(1000, "failing");
+    }
+    let _ = (spawned, fanned, failing);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawned_siblings_are_aborted_and_joined_before_the_group_returns() {
+    let tracker = Tracker::new();
+    let start = Instant::now();
+    let errors = fail_with_spawned_siblings(tracker.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), ms(1000));
+    assert_eq!(tracker.started(), 4);
+    // Joined, not just aborted: nothing of theirs is alive when the group returns.
+    assert_eq!(tracker.current(), 0);
+    assert_eq!(task_names(&errors), ["failing"]);
+}
+
+async fn fan_out_fails_fast(tracker: Arc<Tracker>, log: &Log) -> Result<Vec<u64>, ErrorGroup> {
+    group! {
+        #![limit = 2]
+        items = for i in 0..10u64 => {
+            let tracker = tracker.clone();
+            async move {
+                let _in = tracker.enter();
+                let _guard = log.guard(format!("item {i}"));
+                if i == 3 {
+                    sleep_ms(50).await;
+                    return Err(io::Error::other("item 3 failed"));
+                }
+                sleep_ms(100).await;
+                Ok(i)
+            }
+        };
+    }
+    Ok(items)
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_stops_starting_fan_out_items_after_the_first_error() {
+    let tracker = Tracker::new();
+    let log = Log::new();
+    let errors = fan_out_fails_fast(tracker.clone(), &log).await.unwrap_err();
+    log.push("group returned");
+    // Items 0 and 1 run in 0..100 ms, items 2 and 3 start at 100 ms; item 3 fails at 150 ms.
+    assert_eq!(tracker.started(), 4, "items started after the failure");
+    assert_eq!(tracker.current(), 0);
+    assert_eq!(task_names(&errors), ["items[3]"]);
+    assert_eq!(log.at("item 2 dropped"), Some(ms(150)));
+    assert_eq!(log.at("group returned"), Some(ms(150)));
+    assert!(!log.has("item 4 dropped"));
+}
+
+async fn waiting_task_never_starts(started: &AtomicUsize) -> Result<(), ErrorGroup> {
+    group! {
+        #![limit = 1]
+        first = io_fail_after::<()>(100, "first failed");
+        second = async {
+            started.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), ()) = (first, second);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_never_starts_a_task_still_waiting_for_a_slot() {
+    let started = AtomicUsize::new(0);
+    let errors = waiting_task_never_starts(&started).await.unwrap_err();
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    assert_eq!(task_names(&errors), ["first"]);
+}
+
+async fn inner_with_guard(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        grandchild = async {
+            let _guard = log.guard("grandchild");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+    }
+    let () = grandchild;
+    Ok(())
+}
+
+async fn outer_fails(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        inner = inner_with_guard(log);
+        failing = io_fail_after::<()>(1000, "failing");
+    }
+    let ((), ()) = (inner, failing);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_cancels_the_children_of_a_nested_group() {
+    let log = Log::new();
+    let errors = outer_fails(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [at("grandchild dropped", 1000), at("group returned", 1000)]
+    );
+    assert_eq!(task_names(&errors), ["failing"]);
+}
+
+async fn outer_with_grace_cancels_inner(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(500)]
+        nested = inner_with_guard(log);
+        _ = io_fail_after::<()>(1000, "trigger");
+    }
+    let () = nested;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_group_cancelled_by_its_parent_is_not_reported_as_an_error() {
+    let log = Log::new();
+    let errors = outer_with_grace_cancels_inner(&log).await.unwrap_err();
+    log.push("group returned");
+    // The nested group (no grace of its own) drops its child as soon as the parent cancels.
+    assert_eq!(
+        log.events(),
+        [at("grandchild dropped", 1000), at("group returned", 1000)]
+    );
+    // The parent caused that cancellation itself: only the original error is reported.
+    assert_eq!(task_names(&errors), ["io_fail_after"], "{errors:#}");
+    assert_eq!(errors.leaf_count(), 1, "{errors:#}");
+    assert!(!errors.contains::<cohort::Cancelled>(), "{errors:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supervise
+// ---------------------------------------------------------------------------------------------
+
+async fn supervised(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        a = io_fail_after::<()>(1000, "a failed");
+        b = async {
+            let _guard = log.guard("b");
+            sleep_ms(3000).await;
+            log.push("b finished");
+            Ok::<_, io::Error>(())
+        };
+        c = my_fail_after::<()>(2000, "c failed");
+        items = for i in 0..3u64 => async move {
+            sleep_ms(500 * (i + 1)).await;
+            log.push(format!("item {i} finished"));
+            Ok::<_, io::Error>(i)
+        };
+    }
+    let _ = (a, b, c, items);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn supervise_lets_siblings_finish_and_raises_all_errors_together() {
+    let log = Log::new();
+    let errors = supervised(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("item 0 finished", 500),
+            at("item 1 finished", 1000),
+            at("item 2 finished", 1500),
+            at("b finished", 3000),
+            at("b dropped", 3000),
+            at("group returned", 3000),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["a", "c"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panics
+// ---------------------------------------------------------------------------------------------
+
+async fn panicking_in_place(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        sibling = async {
+            let _guard = log.guard("sibling");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        boom = async {
+            sleep_ms(1000).await;
+            if log.elapsed() >= ms(1000) {
+                panic!("boom in place");
+            }
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), ()) = (sibling, boom);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_place_child_panic_resumes_with_its_payload_after_siblings_are_dropped() {
+    let log = Log::new();
+    let mut caught = CatchUnwind::new(panicking_in_place(&log));
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    // The original payload, not a re-wrapped one: `panic!("literal")` carries a `&'static str`.
+    assert_eq!(
+        payload.downcast_ref::<&'static str>(),
+        Some(&"boom in place")
+    );
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 1000), at("panic surfaced", 1000)]
+    );
+    drop(caught);
+}
+
+async fn panicking_spawned(log: &Log, tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
+    group! {
+        sibling = async {
+            let _guard = log.guard("sibling");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        spawned_sibling = spawn tracked(tracker.clone(), 5000, ());
+        boom = spawn async {
+            sleep_ms(1000).await;
+            let n = 7;
+            if n == 7 {
+                panic!("spawned boom {n}");
+            }
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), (), ()) = (sibling, spawned_sibling, boom);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawned_child_panic_resumes_with_its_payload_after_siblings_are_dropped() {
+    let log = Log::new();
+    let tracker = Tracker::new();
+    let mut caught = CatchUnwind::new(panicking_spawned(&log, tracker.clone()));
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("spawned boom 7")
+    );
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 1000), at("panic surfaced", 1000)]
+    );
+    // The spawned sibling started, and was aborted and joined before the panic surfaced.
+    assert_eq!(tracker.started(), 1);
+    assert_eq!(tracker.current(), 0);
+    drop(caught);
+}
+
+async fn panicking_fan_out_item(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        sibling = async {
+            let _guard = log.guard("sibling");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        items = for i in 0..3u32 => async move {
+            sleep_ms(1000).await;
+            if i == 1 {
+                panic!("item {i} panicked");
+            }
+            Ok::<_, io::Error>(i)
+        };
+    }
+    let _ = (sibling, items);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn fan_out_item_panic_resumes_with_its_payload_after_siblings_are_dropped() {
+    let log = Log::new();
+    let mut caught = CatchUnwind::new(panicking_fan_out_item(&log));
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    assert_eq!(panic_message(&*payload).as_deref(), Some("item 1 panicked"));
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 1000), at("panic surfaced", 1000)]
+    );
+    drop(caught);
+}
+
+async fn outer_of_panicking(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        outer_sibling = async {
+            let _guard = log.guard("outer sibling");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        nested = panicking_in_place(log);
+    }
+    let ((), ()) = (outer_sibling, nested);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_a_nested_group_resumes_in_the_outer_caller_with_its_payload() {
+    let log = Log::new();
+    let mut caught = CatchUnwind::new(outer_of_panicking(&log));
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    assert_eq!(
+        payload.downcast_ref::<&'static str>(),
+        Some(&"boom in place")
+    );
+    let mut events = log.events();
+    events[..2].sort();
+    assert_eq!(
+        events,
+        [
+            at("outer sibling dropped", 1000),
+            at("sibling dropped", 1000),
+            at("panic surfaced", 1000),
+        ]
+    );
+    drop(caught);
+}
+
+async fn panicking_fan_out_expression(log: &Log, tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
+    group! {
+        #![limit = 3]
+        sibling = async {
+            let _guard = log.guard("sibling");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        spawned_sibling = spawn tracked(tracker.clone(), 5000, ());
+        // Item 1 is pulled at 100 ms, when item 0 frees its slot; building its future panics.
+        items = for x in [Some(100u64), None] => ok_after(100, x.expect("item 1 has no value"));
+    }
+    let _ = (sibling, spawned_sibling, items);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_while_building_a_fan_out_item_cancels_and_joins_siblings_first() {
+    let log = Log::new();
+    let tracker = Tracker::new();
+    let mut caught = CatchUnwind::new(panicking_fan_out_expression(&log, tracker.clone()));
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    let live = tracker.current();
+    assert_eq!(
+        panic_message(&*payload).as_deref(),
+        Some("item 1 has no value")
+    );
+    // Dropped by the group before it resumed the panic, not by the unwinding.
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 100), at("panic surfaced", 100)]
+    );
+    assert_eq!(tracker.started(), 1);
+    assert_eq!(
+        live, 0,
+        "a spawned sibling was still alive when the panic surfaced"
+    );
+    drop(caught);
+}
+
+#[tokio::test(start_paused = true)]
+async fn panic_of_a_group_inside_tokio_spawn_surfaces_in_the_join_error() {
+    let log = Log::new();
+    let task_log = log.clone();
+    let handle = tokio::spawn(async move { panicking_in_place(&task_log).await });
+    let error = handle.await.unwrap_err();
+    log.push("join error");
+    let payload = error.into_panic();
+    assert_eq!(
+        payload.downcast_ref::<&'static str>(),
+        Some(&"boom in place")
+    );
+    assert_eq!(
+        log.events(),
+        [at("sibling dropped", 1000), at("join error", 1000)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dropping the group's future
+// ---------------------------------------------------------------------------------------------
+
+async fn long_group(log: &Log, tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
+    group! {
+        in_place = async {
+            let _guard = log.guard("in place");
+            sleep_ms(10_000).await;
+            Ok::<_, io::Error>(())
+        };
+        spawned = spawn tracked(tracker.clone(), 10_000, ());
+        fanned = for i in 0..3u64 => spawn tracked(tracker.clone(), 10_000, i);
+        nested = inner_with_guard(log);
+    }
+    let _ = (in_place, spawned, fanned, nested);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_group_future_drops_in_place_children_and_leaves_no_spawned_child() {
+    let log = Log::new();
+    let tracker = Tracker::new();
+    let outcome = tokio::time::timeout(ms(1000), long_group(&log, tracker.clone())).await;
+    assert!(outcome.is_err(), "the outer timeout fired");
+    log.push("timeout returned");
+    let mut events = log.events();
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            at("grandchild dropped", 1000),
+            at("in place dropped", 1000),
+            at("timeout returned", 1000),
+        ]
+    );
+    assert_eq!(tracker.started(), 4);
+    settle_runtime().await;
+    assert_eq!(tracker.current(), 0, "spawned children still alive");
+    // Nothing else happens later.
+    tokio::time::sleep(ms(20_000)).await;
+    assert_eq!(log.events().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn losing_a_select_drops_the_group_and_its_children() {
+    let log = Log::new();
+    let tracker = Tracker::new();
+    tokio::select! {
+        _ = long_group(&log, tracker.clone()) => panic!("the group cannot finish first"),
+        () = sleep_ms(500) => log.push("select returned"),
+    }
+    let mut events = log.events();
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            at("grandchild dropped", 500),
+            at("in place dropped", 500),
+            at("select returned", 500),
+        ]
+    );
+    settle_runtime().await;
+    assert_eq!(tracker.started(), 4);
+    assert_eq!(tracker.current(), 0, "spawned children still alive");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines
+// ---------------------------------------------------------------------------------------------
+
+async fn with_deadline(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![timeout = ms(2000)]
+        slow = async {
+            let _guard = log.guard("slow");
+            sleep_ms(5000).await;
+            Ok::<_, io::Error>(())
+        };
+        quick = ok_after(100, ());
+    }
+    let ((), ()) = (slow, quick);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_yields_an_elapsed_leaf_named_deadline_at_the_deadline() {
+    let log = Log::new();
+    let errors = with_deadline(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [at("slow dropped", 2000), at("group returned", 2000)]
+    );
+    assert_eq!(errors.len(), 1);
+    match &errors.members()[0] {
+        Member::Leaf { task, error } => {
+            assert_eq!(task.to_string(), "deadline");
+            let elapsed = error
+                .downcast_ref::<cohort::Elapsed>()
+                .expect("an Elapsed leaf");
+            assert_eq!(elapsed.timeout(), ms(2000));
+        }
+        other => panic!("expected a leaf, got {other:?}"),
+    }
+}
+
+async fn deadline_arm(
+    seen: &mut Option<(ErrorGroup<cohort::Elapsed>, std::time::Duration)>,
+    start: Instant,
+) -> Result<u8, ErrorGroup> {
+    group! {
+        #![timeout = ms(2000)]
+        value = ok_after(5000, 1u8);
+        except* cohort::Elapsed as elapsed => {
+            *seen = Some((elapsed, start.elapsed()));
+            0
+        }
+    }
+    Ok(value)
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_is_matchable_with_except_star_elapsed() {
+    let mut seen = None;
+    let value = deadline_arm(&mut seen, Instant::now()).await.unwrap();
+    assert_eq!(value, 0);
+    let (elapsed, when) = seen.expect("the arm ran");
+    assert_eq!(when, ms(2000));
+    assert_eq!(elapsed.len(), 1);
+    let (task, error) = elapsed.into_leaves().next().unwrap();
+    assert_eq!(task.to_string(), "deadline");
+    assert_eq!(error.timeout(), ms(2000));
+}
+
+async fn errors_then_deadline() -> Result<(), ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        #![timeout = ms(2000)]
+        early = io_fail_after::<()>(500, "early");
+        slow = ok_after(5000, ());
+    }
+    let ((), ()) = (early, slow);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_before_the_deadline_come_before_the_elapsed_leaf() {
+    let start = Instant::now();
+    let errors = errors_then_deadline().await.unwrap_err();
+    assert_eq!(start.elapsed(), ms(2000));
+    assert_eq!(task_names(&errors), ["early", "deadline"]);
+    assert!(errors.contains::<cohort::Elapsed>());
+}
+
+async fn finishes_before_deadline() -> Result<u8, ErrorGroup> {
+    group! {
+        #![timeout = ms(2000)]
+        value = ok_after(1999, 1u8);
+    }
+    Ok(value)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_finishing_before_its_deadline_succeeds() {
+    let start = Instant::now();
+    assert_eq!(finishes_before_deadline().await.unwrap(), 1);
+    assert_eq!(start.elapsed(), ms(1999));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graceful cancellation
+// ---------------------------------------------------------------------------------------------
+
+/// Sleeps `work` ms; if cancelled first, logs why, cleans up for `cleanup` ms and returns
+/// `on_cancel`.
+async fn watchful<T>(
+    log: &Log,
+    name: &str,
+    work: u64,
+    cleanup: u64,
+    on_cancel: Result<T, MyError>,
+    on_finish: T,
+) -> Result<T, MyError> {
+    tokio::select! {
+        () = sleep_ms(work) => Ok(on_finish),
+        why = cohort::cancelled() => {
+            log.push(format!("{name} cancelled: {why:?}"));
+            sleep_ms(cleanup).await;
+            log.push(format!("{name} cleaned up"));
+            on_cancel
+        }
+    }
+}
+
+async fn cleanup_error(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(1000)]
+        original = io_fail_after::<()>(1000, "original");
+        cleaner = watchful(log, "cleaner", 5000, 100, Err(MyError("cleanup failed")), ());
+    }
+    let ((), ()) = (original, cleaner);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_returned_during_cleanup_comes_after_the_original_error() {
+    let log = Log::new();
+    let errors = cleanup_error(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("cleaner cancelled: SiblingFailed", 1000),
+            at("cleaner cleaned up", 1100),
+            at("group returned", 1100),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["original", "cleaner"]);
+    assert_eq!(
+        leaf_messages(&errors),
+        ["original", "my error: cleanup failed"]
+    );
+}
+
+async fn spawned_cleanup_error(log: &Log) -> Result<(), ErrorGroup> {
+    let task_log = log.clone();
+    group! {
+        #![grace = ms(1000)]
+        original = io_fail_after::<()>(1000, "original");
+        cleaner = spawn async move {
+            watchful(&task_log, "spawned", 5000, 100, Err(MyError("cleanup failed")), ()).await
+        };
+    }
+    let ((), ()) = (original, cleaner);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spawned_child_observes_cancellation_and_its_cleanup_error_is_kept() {
+    let log = Log::new();
+    let errors = spawned_cleanup_error(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("spawned cancelled: SiblingFailed", 1000),
+            at("spawned cleaned up", 1100),
+            at("group returned", 1100),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["original", "cleaner"]);
+}
+
+async fn stubborn(log: &Log) -> Result<(), ErrorGroup> {
+    let task_log = log.clone();
+    group! {
+        #![grace = ms(500)]
+        ignores = async {
+            let _guard = log.guard("ignores");
+            sleep_ms(10_000).await;
+            Ok::<_, io::Error>(())
+        };
+        too_slow = async {
+            let _guard = log.guard("too slow");
+            watchful(log, "too slow", 10_000, 10_000, Ok(()), ()).await
+        };
+        spawned = spawn async move {
+            let _guard = task_log.guard("spawned");
+            sleep_ms(10_000).await;
+            Ok::<_, io::Error>(())
+        };
+        _ = io_fail_after::<()>(1000, "trigger");
+    }
+    let ((), (), ()) = (ignores, too_slow, spawned);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_ignoring_cancellation_is_dropped_at_failure_time_plus_grace() {
+    let log = Log::new();
+    let errors = stubborn(&log).await.unwrap_err();
+    log.push("group returned");
+    let mut events = log.events();
+    // The three drops happen at the same instant, in an order that is not specified.
+    events[1..4].sort();
+    assert_eq!(
+        events,
+        [
+            at("too slow cancelled: SiblingFailed", 1000),
+            at("ignores dropped", 1500),
+            at("spawned dropped", 1500),
+            at("too slow dropped", 1500),
+            at("group returned", 1500),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["io_fail_after"]);
+}
+
+async fn no_grace(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        watcher = async {
+            let _guard = log.guard("watcher");
+            watchful(log, "watcher", 10_000, 0, Ok(()), ()).await
+        };
+        _ = io_fail_after::<()>(1000, "trigger");
+    }
+    let () = watcher;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_grace_children_are_dropped_at_once_without_observing_cancellation() {
+    let log = Log::new();
+    let _ = no_grace(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [at("watcher dropped", 1000), at("group returned", 1000)]
+    );
+}
+
+async fn deadline_with_grace(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![timeout = ms(2000)]
+        #![grace = ms(1000)]
+        watcher = watchful(log, "watcher", 10_000, 200, Ok(()), ());
+    }
+    let () = watcher;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_reports_the_deadline_as_its_reason() {
+    let log = Log::new();
+    let errors = deadline_with_grace(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("watcher cancelled: Deadline", 2000),
+            at("watcher cleaned up", 2200),
+            at("group returned", 2200),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["deadline"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_that_cleans_up_and_returns_ok_hands_its_value_to_the_scope_body() {
+    let log = Log::new();
+    let log_ref = &log;
+    let result = cohort::Group::new()
+        .grace(ms(500))
+        .scope(async |s| {
+            let handle =
+                s.spawn(async move { watchful(log_ref, "watcher", 5000, 100, Ok(42u32), 0).await });
+            s.spawn(io_fail_after::<()>(1000, "trigger"));
+            let value = handle.await;
+            log_ref.push(format!("handle: {value:?}"));
+            Ok::<_, io::Error>(())
+        })
+        .await;
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("watcher cancelled: SiblingFailed", 1000),
+            at("watcher cleaned up", 1100),
+            at("handle: Some(42)", 1100),
+            at("group returned", 1100),
+        ]
+    );
+    let errors = result.unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(leaf_messages(&errors), ["trigger"]);
+}
+
+async fn inner_cleans_up(log: &Log) -> Result<u32, ErrorGroup> {
+    group! {
+        #![grace = ms(1000)]
+        value = watchful(log, "inner", 5000, 100, Ok(42u32), 0);
+    }
+    log.push(format!("inner group value: {value}"));
+    Ok(value)
+}
+
+async fn outer_cancels_inner(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(1000)]
+        inner = inner_cleans_up(log);
+        _ = io_fail_after::<()>(1000, "trigger");
+    }
+    let _ = inner;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_group_whose_children_clean_up_with_ok_completes_with_their_values() {
+    let log = Log::new();
+    let errors = outer_cancels_inner(&log).await.unwrap_err();
+    log.push("group returned");
+    assert_eq!(
+        log.events(),
+        [
+            at("inner cancelled: Parent", 1000),
+            at("inner cleaned up", 1100),
+            at("inner group value: 42", 1100),
+            at("group returned", 1100),
+        ]
+    );
+    // Only the original error: the nested group completed.
+    assert_eq!(task_names(&errors), ["io_fail_after"]);
+    assert_eq!(errors.leaf_count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_outside_any_group_never_resolves() {
+    assert!(!cohort::is_cancelled());
+    let outcome = tokio::time::timeout(ms(1000), cohort::cancelled()).await;
+    assert!(outcome.is_err());
+}
+
+async fn reports_is_cancelled(seen: &AtomicUsize) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(1000)]
+        watcher = async {
+            assert!(!cohort::is_cancelled());
+            let why = cohort::cancelled().await;
+            assert_eq!(why, CancelReason::SiblingFailed);
+            if cohort::is_cancelled() {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok::<_, io::Error>(())
+        };
+        _ = io_fail_after::<()>(100, "trigger");
+    }
+    let () = watcher;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn is_cancelled_turns_true_when_the_group_cancels() {
+    let seen = AtomicUsize::new(0);
+    let _ = reports_is_cancelled(&seen).await.unwrap_err();
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}

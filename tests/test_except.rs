@@ -1,0 +1,449 @@
+//! Errors: how they are collected into an `ErrorGroup`, matched by `except*` arms, and
+//! propagated.
+
+mod common;
+
+use std::io;
+
+use cohort::{ErrorGroup, Member, group};
+use common::*;
+use tokio::time::Instant;
+
+async fn one_failure() -> Result<(u8, u8), ErrorGroup> {
+    group! {
+        a = ok_after(100, 1u8);
+        b = io_fail_after::<u8>(10, "b failed");
+    }
+    Ok((a, b))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_error_still_arrives_wrapped_in_a_group() {
+    let errors = one_failure().await.unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(task_names(&errors), ["b"]);
+    assert!(matches!(&errors.members()[0], Member::Leaf { .. }));
+    assert!(errors.contains::<io::Error>());
+}
+
+async fn two_at_once() -> Result<(u8, u8, u8), ErrorGroup> {
+    group! {
+        first = io_fail_after::<u8>(1000, "first failed");
+        ok = ok_after(5000, 0u8);
+        second = my_fail_after::<u8>(1000, "second failed");
+    }
+    Ok((first, ok, second))
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_failures_at_the_same_instant_are_both_collected() {
+    let start = Instant::now();
+    let errors = two_at_once().await.unwrap_err();
+    assert_eq!(start.elapsed(), ms(1000));
+    assert_eq!(errors.len(), 2);
+    let mut names = task_names(&errors);
+    names.sort();
+    assert_eq!(names, ["first", "second"]);
+    assert!(errors.contains::<io::Error>());
+    assert!(errors.contains::<MyError>());
+}
+
+async fn two_items_at_once() -> Result<Vec<u8>, ErrorGroup> {
+    group! {
+        items = for i in 0..4u8 => async move {
+            sleep_ms(if i == 1 || i == 3 { 100 } else { 1000 }).await;
+            if i == 1 || i == 3 {
+                return Err(io::Error::other(format!("item {i}")));
+            }
+            Ok(i)
+        };
+    }
+    Ok(items)
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_fan_out_failures_at_the_same_instant_are_both_collected_with_indices() {
+    let start = Instant::now();
+    let errors = two_items_at_once().await.unwrap_err();
+    assert_eq!(start.elapsed(), ms(100));
+    let mut names = task_names(&errors);
+    names.sort();
+    assert_eq!(names, ["items[1]", "items[3]"]);
+    let indices: Vec<_> = errors.members().iter().map(|m| m.task().index()).collect();
+    assert!(indices.iter().all(|i| i.is_some()));
+    assert!(errors.members().iter().all(|m| m.task().name() == "items"));
+}
+
+async fn supervised_order() -> Result<(), ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        slow = io_fail_after::<()>(300, "slow");
+        fast = io_fail_after::<()>(100, "fast");
+        middle = my_fail_after::<()>(200, "middle");
+    }
+    let ((), (), ()) = (slow, fast, middle);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_are_collected_in_completion_order() {
+    let errors = supervised_order().await.unwrap_err();
+    assert_eq!(task_names(&errors), ["fast", "middle", "slow"]);
+    assert_eq!(leaf_messages(&errors), ["fast", "my error: middle", "slow"]);
+}
+
+async fn inner_group() -> Result<u32, ErrorGroup> {
+    group! {
+        #![name = "inner"]
+        fine = ok_after(500, 1u32);
+        leaf = io_fail_after::<u32>(100, "inner leaf failed");
+    }
+    Ok(fine + leaf)
+}
+
+async fn outer_group() -> Result<(u32, u32), ErrorGroup> {
+    group! {
+        #![name = "outer"]
+        nested = inner_group();
+        sibling = ok_after(1000, 2u32);
+    }
+    Ok((nested, sibling))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_group_error_stays_nested_under_its_task_name() {
+    let start = Instant::now();
+    let errors = outer_group().await.unwrap_err();
+    // The inner failure (at 100 ms) failed the outer group at once.
+    assert_eq!(start.elapsed(), ms(100));
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors.leaf_count(), 1);
+    match &errors.members()[0] {
+        Member::Group { task, group } => {
+            assert_eq!(task.to_string(), "nested");
+            assert!(group.message().contains("inner"), "{}", group.message());
+            assert_eq!(group.len(), 1);
+            match &group.members()[0] {
+                Member::Leaf { task, error } => {
+                    assert_eq!(task.to_string(), "leaf");
+                    assert_eq!(error.to_string(), "inner leaf failed");
+                    assert!(error.is::<io::Error>());
+                }
+                other => panic!("expected a leaf, got {other:?}"),
+            }
+        }
+        other => panic!("expected a nested group, got {other:?}"),
+    }
+    let leaf = errors.leaves().next().unwrap();
+    assert_eq!(leaf.depth, 1);
+}
+
+async fn outer_matching_nested(
+    seen: &mut Option<ErrorGroup<io::Error>>,
+) -> Result<u32, ErrorGroup> {
+    group! {
+        nested = inner_group();
+        sibling = ok_after(1000, 2u32);
+        except* io::Error as errs => {
+            *seen = Some(errs);
+            (0, 0)
+        }
+    }
+    Ok(nested + sibling)
+}
+
+#[tokio::test(start_paused = true)]
+async fn except_star_matches_through_a_nested_group_and_keeps_the_nesting() {
+    let mut seen = None;
+    let value = outer_matching_nested(&mut seen).await.unwrap();
+    assert_eq!(value, 0);
+    let errs: ErrorGroup<io::Error> = seen.expect("the arm ran");
+    assert_eq!(errs.len(), 1);
+    match &errs.members()[0] {
+        Member::Group { task, group } => {
+            assert_eq!(task.to_string(), "nested");
+            match &group.members()[0] {
+                Member::Leaf { task, error } => {
+                    assert_eq!(task.to_string(), "leaf");
+                    assert_eq!(error.kind(), io::ErrorKind::Other);
+                    assert_eq!(error.to_string(), "inner leaf failed");
+                }
+                other => panic!("expected a leaf, got {other:?}"),
+            }
+        }
+        other => panic!("expected the nesting to be kept, got {other:?}"),
+    }
+}
+
+#[derive(Debug, Default)]
+struct ArmRuns {
+    io: Vec<usize>,
+    mine: Vec<usize>,
+}
+
+async fn two_arms(runs: &mut ArmRuns) -> Result<(u8, u8, u8), ErrorGroup> {
+    group! {
+        a = io_fail_after::<u8>(100, "io");
+        b = my_fail_after::<u8>(100, "mine 1");
+        c = my_fail_after::<u8>(100, "mine 2");
+        except* io::Error as errs => {
+            runs.io.push(errs.leaf_count());
+            (0, 0, 0)
+        },
+        except* MyError as errs => {
+            runs.mine.push(errs.leaf_count());
+            (1, 2, 3)
+        },
+    }
+    Ok((a, b, c))
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_except_arms_both_run_once_with_their_errors() {
+    let mut runs = ArmRuns::default();
+    let values = two_arms(&mut runs).await.unwrap();
+    assert_eq!(runs.io, [1]);
+    assert_eq!(runs.mine, [2]);
+    assert_eq!(values, (1, 2, 3));
+}
+
+async fn last_yield_wins() -> Result<(u8, u8), ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        a = io_fail_after::<u8>(100, "io");
+        b = my_fail_after::<u8>(200, "mine");
+        except* io::Error => (1, 1),
+        except* MyError => (2, 2),
+    }
+    Ok((a, b))
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_several_arms_yield_the_last_ones_values_stand() {
+    assert_eq!(last_yield_wins().await.unwrap(), (2, 2));
+}
+
+async fn fallback_tuple() -> Result<(u8, String), ErrorGroup> {
+    group! {
+        a = ok_after(50, 1u8);
+        b = io_fail_after::<String>(10, "b failed");
+        except* io::Error => (7, String::from("fallback")),
+    }
+    Ok((a, b))
+}
+
+async fn fallback_single() -> Result<String, ErrorGroup> {
+    group! {
+        only = io_fail_after::<String>(10, "only failed");
+        except* io::Error => String::from("fallback"),
+    }
+    Ok(only)
+}
+
+async fn fallback_none(ran: &mut bool) -> Result<(), ErrorGroup> {
+    group! {
+        _ = io_fail_after::<String>(10, "discarded failed");
+        except* io::Error => {
+            *ran = true;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_arm_yields_fallback_values_for_the_bindings() {
+    assert_eq!(fallback_tuple().await.unwrap(), (7, "fallback".to_owned()));
+    assert_eq!(fallback_single().await.unwrap(), "fallback");
+    let mut ran = false;
+    fallback_none(&mut ran).await.unwrap();
+    assert!(ran);
+}
+
+async fn diverging_arm() -> Result<&'static str, ErrorGroup> {
+    group! {
+        a = io_fail_after::<u8>(10, "a failed");
+        except* io::Error => return Ok("returned from the arm"),
+    }
+    let _ = a;
+    Ok("after the group")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_diverging_arm_returns_from_the_function() {
+    assert_eq!(diverging_arm().await.unwrap(), "returned from the arm");
+}
+
+async fn catch_all(rest_names: &mut Vec<String>) -> Result<(u8, u8), ErrorGroup> {
+    group! {
+        a = io_fail_after::<u8>(100, "io");
+        b = my_fail_after::<u8>(100, "mine");
+        except* io::Error => (0, 0),
+        except* _ as rest => {
+            rest_names.extend(task_names(&rest));
+            (9, 9)
+        }
+    }
+    Ok((a, b))
+}
+
+#[tokio::test(start_paused = true)]
+async fn except_underscore_takes_what_the_earlier_arms_left() {
+    let mut rest = Vec::new();
+    assert_eq!(catch_all(&mut rest).await.unwrap(), (9, 9));
+    assert_eq!(rest, ["b"]);
+}
+
+async fn unmatched() -> Result<u8, ErrorGroup> {
+    group! {
+        a = ok_after(100, 1u8);
+        broken = my_fail_after::<u8>(10, "unmatched");
+        except* io::Error => (0, 0),
+    }
+    Ok(a + broken)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unmatched_error_propagates_out_of_the_function() {
+    let errors = unmatched().await.unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(task_names(&errors), ["broken"]);
+    assert_eq!(errors.find::<MyError>(), Some(&MyError("unmatched")));
+}
+
+async fn partly_matched(ran: &mut usize) -> Result<(u8, u8, u8), ErrorGroup> {
+    group! {
+        a = io_fail_after::<u8>(100, "io");
+        b = my_fail_after::<u8>(100, "mine");
+        c = ok_after(1000, 3u8);
+        except* io::Error as errs => {
+            *ran += errs.leaf_count();
+            (0, 0, 0)
+        }
+    }
+    Ok((a, b, c))
+}
+
+#[tokio::test(start_paused = true)]
+async fn matched_errors_are_handled_and_only_the_rest_propagates() {
+    let mut ran = 0;
+    let errors = partly_matched(&mut ran).await.unwrap_err();
+    assert_eq!(ran, 1);
+    assert_eq!(task_names(&errors), ["b"]);
+    assert!(!errors.contains::<io::Error>());
+}
+
+async fn nested_partly_matched() -> Result<u32, ErrorGroup> {
+    group! {
+        nested = inner_group();
+        other = my_fail_after::<u32>(100, "outer mine");
+        except* MyError => (0, 0),
+    }
+    Ok(nested + other)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_propagated_remainder_keeps_its_nesting() {
+    let errors = nested_partly_matched().await.unwrap_err();
+    assert_eq!(errors.len(), 1);
+    match &errors.members()[0] {
+        Member::Group { task, group } => {
+            assert_eq!(task.to_string(), "nested");
+            assert_eq!(task_names(group), ["leaf"]);
+        }
+        other => panic!("expected the nested group, got {other:?}"),
+    }
+}
+
+async fn into_box() -> Result<u8, Box<dyn std::error::Error + Send + Sync>> {
+    group! {
+        boxed = io_fail_after::<u8>(10, "boxed failure");
+    }
+    Ok(boxed)
+}
+
+async fn into_anyhow() -> anyhow::Result<u8> {
+    group! {
+        via_anyhow = my_fail_after::<u8>(10, "anyhow failure");
+    }
+    Ok(via_anyhow)
+}
+
+#[tokio::test(start_paused = true)]
+async fn unmatched_errors_convert_into_box_dyn_error_and_anyhow() {
+    let boxed = into_box().await.unwrap_err();
+    let group = boxed
+        .downcast::<ErrorGroup>()
+        .expect("the boxed error is the ErrorGroup");
+    assert_eq!(task_names(&group), ["boxed"]);
+    assert_eq!(leaf_messages(&group), ["boxed failure"]);
+
+    let error = into_anyhow().await.unwrap_err();
+    let group = error
+        .downcast_ref::<ErrorGroup>()
+        .expect("the anyhow error is the ErrorGroup");
+    assert_eq!(task_names(group), ["via_anyhow"]);
+    assert_eq!(group.find::<MyError>(), Some(&MyError("anyhow failure")));
+}
+
+async fn task_with_anyhow_error() -> anyhow::Result<u8> {
+    sleep_ms(10).await;
+    Err(anyhow::anyhow!("anyhow inside a task"))
+}
+
+async fn boxed_task_errors() -> Result<(u8, u8), ErrorGroup> {
+    group! {
+        a = task_with_anyhow_error();
+        b = async {
+            sleep_ms(10).await;
+            Err::<u8, Box<dyn std::error::Error + Send + Sync>>("boxed str".into())
+        };
+    }
+    Ok((a, b))
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_may_fail_with_anyhow_or_boxed_errors() {
+    let errors = boxed_task_errors().await.unwrap_err();
+    let mut names = task_names(&errors);
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    let mut messages = leaf_messages(&errors);
+    messages.sort();
+    assert_eq!(messages, ["anyhow inside a task", "boxed str"]);
+}
+
+async fn settled_group() -> Result<
+    (
+        Result<u8, io::Error>,
+        Result<u8, io::Error>,
+        Vec<Result<u8, MyError>>,
+    ),
+    ErrorGroup,
+> {
+    group! {
+        #![mode = settle]
+        a = ok_after(300, 1u8);
+        b = io_fail_after::<u8>(100, "b failed");
+        items = for i in 0..3u8 => async move {
+            sleep_ms(100 * u64::from(i)).await;
+            if i == 1 {
+                return Err(MyError("item 1"));
+            }
+            Ok(i)
+        };
+    }
+    Ok((a, b, items))
+}
+
+#[tokio::test(start_paused = true)]
+async fn settle_mode_runs_every_task_and_binds_results() {
+    let start = Instant::now();
+    let (a, b, items) = settled_group().await.unwrap();
+    assert_eq!(start.elapsed(), ms(300));
+    assert_eq!(a.unwrap(), 1);
+    assert_eq!(b.unwrap_err().to_string(), "b failed");
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0], Ok(0));
+    assert_eq!(items[1], Err(MyError("item 1")));
+    assert_eq!(items[2], Ok(2));
+}
