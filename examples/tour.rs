@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use cohort::{ErrorGroup, group};
-use tokio::time::{Instant, sleep};
+use tokio::time::{Instant, sleep, sleep_until};
 
 /// A `ValueError` of the seeds.
 #[derive(Debug)]
@@ -56,13 +56,13 @@ async fn run_forever(name: &'static str) -> Result<(), std::io::Error> {
     }
 }
 
-async fn fail_with_value_error(delay_ms: u64) -> Result<(), ValueError> {
-    sleep(Duration::from_millis(delay_ms)).await;
+async fn fail_with_value_error(at: Instant) -> Result<(), ValueError> {
+    sleep_until(at).await;
     Err(ValueError("Invalid value".into()))
 }
 
-async fn fail_with_type_error(delay_ms: u64) -> Result<(), TypeError> {
-    sleep(Duration::from_millis(delay_ms)).await;
+async fn fail_with_type_error(at: Instant) -> Result<(), TypeError> {
+    sleep_until(at).await;
     Err(TypeError("Wrong type".into()))
 }
 
@@ -89,9 +89,12 @@ async fn success() -> Result<(), ErrorGroup> {
 /// forever: it is cancelled, and each `except*` arm handles its own type.
 async fn fail_fast() -> Result<(), ErrorGroup> {
     println!("2. fail-fast: the first failure cancels the siblings; except* sorts the errors");
+    // Both fail at the same instant (one deadline, not two sleeps of 100 ms that could end
+    // in different ticks of the clock), so both errors land before the cancellation does.
+    let at = Instant::now() + Duration::from_millis(100);
     group! {
-        _ = fail_with_value_error(100);
-        _ = fail_with_type_error(100);
+        _ = fail_with_value_error(at);
+        _ = fail_with_type_error(at);
         _ = run_forever("run_forever");
         except* ValueError as errors => {
             for leaf in &errors {
@@ -180,7 +183,11 @@ fn round_ms(elapsed: Duration) -> u128 {
     (elapsed.as_millis() + 25) / 50 * 50
 }
 
-#[tokio::main]
+// One thread, like Python's event loop: when several tasks finish at the same instant, the
+// group sees every one of them before it reacts to the first failure. (On a multi-threaded
+// runtime the timer may wake them from another thread one by one, and the group can cancel
+// the later ones before their wake-ups arrive.)
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), ErrorGroup> {
     success().await?;
     fail_fast().await?;
