@@ -7,6 +7,7 @@
 //! cargo bench --bench compare -- --smoke       # the same smoke run, in release
 //! COHORT_BENCH_COMPILE=1 cargo bench --bench compare -- compile   # compile time (slow: opt-in)
 //! cargo bench --bench compare -- --callgrind   # instructions per unit under valgrind
+//! cargo bench --bench compare -- --allocs      # heap allocations per unit under valgrind
 //! ```
 //!
 //! Environment: `COHORT_BENCH_ROUNDS` (timed rounds per variant, default 7; the median is
@@ -446,6 +447,64 @@ fn print_instructions(workload: &Workload) {
     }
 }
 
+/// `(allocations, bytes allocated)` by one child run under valgrind's memcheck.
+fn heap_usage(key: &str, variant: &str, n: usize) -> (f64, f64) {
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = Command::new("valgrind")
+        .arg("--tool=memcheck")
+        .arg(exe)
+        .args(["--one", key, variant, &n.to_string()])
+        .output()
+        .expect("run valgrind (apt-get install valgrind)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // "total heap usage: 15,054 allocs, 15,052 frees, 751,574 bytes allocated"
+    let line = stderr
+        .lines()
+        .find_map(|l| l.split("total heap usage:").nth(1))
+        .unwrap_or_else(|| panic!("no memcheck summary for {key} {variant} {n}: {stderr}"));
+    let field = |unit: &str| -> f64 {
+        let text = line.replace(',', "");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        words
+            .windows(2)
+            .find(|w| w[1] == unit)
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (field("allocs"), field("bytes"))
+}
+
+/// `--allocs`: marginal heap allocations and bytes per unit, between N and 2N.
+fn print_allocations(workload: &Workload) {
+    let Some(n) = workload.callgrind_n else {
+        return;
+    };
+    let n = n / 2;
+    println!();
+    println!(
+        "### {} (`{}`): heap allocations per {} under memcheck, between N = {n} and 2N",
+        workload.title, workload.key, workload.unit
+    );
+    println!();
+    println!(
+        "| variant | runtime | allocations/{} | bytes/{} |",
+        workload.unit, workload.unit
+    );
+    println!("| --- | --- | ---: | ---: |");
+    for (i, v) in workload.variants.iter().enumerate() {
+        let i = i.to_string();
+        let (a1, b1) = heap_usage(workload.key, &i, n);
+        let (a2, b2) = heap_usage(workload.key, &i, 2 * n);
+        println!(
+            "| {} | {} | {:.2} | {:.0} |",
+            v.name,
+            v.flavor.label(),
+            (a2 - a1) / n as f64,
+            (b2 - b1) / n as f64
+        );
+    }
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -640,6 +699,8 @@ mod fan_out {
         }};
     }
 
+    // `group!` expands `for i in 0..n => f(i)` into a closure that clippy calls redundant.
+    #[allow(clippy::redundant_closure)]
     async fn cohort(n: usize) -> Result<Vec<usize>, ErrorGroup> {
         group! {
             out = for i in 0..n => item(i);
@@ -780,6 +841,103 @@ mod spawned {
             ],
             rss_sizes: vec![100_000],
             callgrind_n: Some(10_000),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload 3b: in-place fan-out whose items await a tokio resource (a `oneshot` that is already
+// sent), so every completion spends tokio's coop budget. Not one of issue 6's targets: it guards
+// against the quadratic walk that a spent budget causes in `FuturesUnordered` (BENCHMARKS.md).
+
+mod coop {
+    use super::*;
+    use tokio::sync::oneshot;
+
+    async fn item(rx: oneshot::Receiver<usize>) -> Res<usize> {
+        Ok(rx.await.expect("sent"))
+    }
+
+    fn ready(n: usize) -> Vec<oneshot::Receiver<usize>> {
+        (0..n)
+            .map(|i| {
+                let (tx, rx) = oneshot::channel();
+                tx.send(i).expect("receiver alive");
+                rx
+            })
+            .collect()
+    }
+
+    macro_rules! coop {
+        ($rt:expr, $n:expr, $body:expr) => {{
+            let (n, body) = ($n, $body);
+            drive($rt, async move {
+                let receivers = ready(n);
+                let start = Instant::now();
+                let out: Vec<usize> = body(receivers).await.expect("fan-out");
+                let elapsed = start.elapsed();
+                check_ordered(&out, n);
+                Sample::timed(elapsed)
+            })
+        }};
+    }
+
+    // `group!` expands `for rx in rxs => f(rx)` into a closure that clippy calls redundant.
+    #[allow(clippy::redundant_closure)]
+    async fn cohort(receivers: Vec<oneshot::Receiver<usize>>) -> Result<Vec<usize>, ErrorGroup> {
+        group! {
+            out = for rx in receivers => item(rx);
+        }
+        Ok(out)
+    }
+
+    async fn futures_unordered(receivers: Vec<oneshot::Receiver<usize>>) -> Res<Vec<usize>> {
+        let n = receivers.len();
+        let mut running: FuturesUnordered<_> = receivers.into_iter().map(item).collect();
+        let mut out = vec![0; n];
+        while let Some(v) = running.next().await {
+            let v = v?;
+            out[v] = v;
+        }
+        Ok(out)
+    }
+
+    pub(super) fn workload() -> Workload {
+        Workload {
+            key: "coop",
+            title: "in-place fan-out over a tokio resource: each task awaits a ready oneshot (no target; guards against quadratic polling)",
+            unit: "task",
+            n: 20_000,
+            smoke_n: 1_000,
+            report: Report::PerUnit,
+            reference: "FuturesUnordered",
+            targets: vec![],
+            variants: vec![
+                variant("cohort for-fan-out", Flavor::Current, |rt, n| {
+                    coop!(rt, n, cohort)
+                }),
+                variant("FuturesUnordered", Flavor::Current, |rt, n| {
+                    coop!(rt, n, futures_unordered)
+                }),
+                variant("futures-concurrency join", Flavor::Current, |rt, n| {
+                    coop!(
+                        rt,
+                        n,
+                        |receivers: Vec<oneshot::Receiver<usize>>| async move {
+                            receivers
+                                .into_iter()
+                                .map(item)
+                                .collect::<Vec<_>>()
+                                .join()
+                                .await
+                                .into_iter()
+                                .collect::<Res<Vec<usize>>>()
+                        }
+                    )
+                }),
+            ],
+            rss_sizes: vec![],
+            callgrind_n: None,
         }
     }
 }
@@ -974,6 +1132,8 @@ mod bounded {
         Ok(())
     }
 
+    // `group!` expands `for i in 0..n => f(i)` into a closure that clippy calls redundant.
+    #[allow(clippy::redundant_closure)]
     async fn cohort(n: usize) -> Result<(), ErrorGroup> {
         group! {
             #![limit = LIMIT]
@@ -1208,6 +1368,7 @@ fn workloads() -> Vec<Workload> {
         small::workload(),
         fan_out::workload(),
         spawned::workload(),
+        coop::workload(),
         cancel::workload(),
         bounded::workload(),
     ]
@@ -1296,6 +1457,12 @@ fn main() {
         return;
     }
 
+    if args.iter().any(|a| a == "--allocs") {
+        for workload in &selected {
+            print_allocations(workload);
+        }
+        return;
+    }
     if args.iter().any(|a| a == "--callgrind") {
         for workload in &selected {
             print_instructions(workload);
@@ -1330,7 +1497,7 @@ fn main() {
         } else {
             println!();
             println!(
-                "(compile time: skipped; set COHORT_BENCH_COMPILE=1, about 2 minutes on 2 cores)"
+                "(compile time: skipped; set COHORT_BENCH_COMPILE=1, 2 to 3 minutes on 2 cores)"
             );
         }
     }

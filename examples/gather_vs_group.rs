@@ -77,8 +77,6 @@ fn python_list(results: &[Result<u32, RuntimeError>]) -> String {
 }
 
 // A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
-// `redundant_closure` inside `group!`'s expansion (a cohort bug, reported).
-#[allow(clippy::redundant_closure)]
 async fn with_gather() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGroup> {
     // All tasks run to completion; failures become result values.
     group! {
@@ -102,8 +100,6 @@ async fn with_settled_scope() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGro
 }
 
 // A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
-// `redundant_closure` inside `group!`'s expansion (a cohort bug, reported).
-#[allow(clippy::redundant_closure)]
 async fn with_taskgroup() -> Result<Vec<u32>, ErrorGroup> {
     // First failure cancels the rest; errors arrive grouped.
     group! {
@@ -113,8 +109,6 @@ async fn with_taskgroup() -> Result<Vec<u32>, ErrorGroup> {
 }
 
 // A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
-// `redundant_closure` inside `group!`'s expansion (a cohort bug, reported).
-#[allow(clippy::redundant_closure)]
 async fn with_supervise() -> Result<Vec<u32>, ErrorGroup> {
     // Failures cancel nothing; every error is raised at the end.
     group! {

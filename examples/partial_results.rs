@@ -45,8 +45,6 @@ fn dict(map: &BTreeMap<u32, u32>) -> String {
 }
 
 // A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
-// `redundant_closure` inside `group!`'s expansion (a cohort bug, reported).
-#[allow(clippy::redundant_closure)]
 #[tokio::main]
 async fn main() -> Result<(), ErrorGroup> {
     println!("1. fail-fast, with the successes recorded as they come");

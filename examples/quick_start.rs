@@ -40,8 +40,6 @@ async fn fetch_endpoint(endpoint: &'static str) -> Result<Status, std::io::Error
 }
 
 // A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
-// `redundant_closure` inside `group!`'s expansion (a cohort bug, reported).
-#[allow(clippy::redundant_closure)]
 #[tokio::main]
 async fn main() -> Result<(), ErrorGroup> {
     // async with asyncio.TaskGroup() as tg:

@@ -35,6 +35,11 @@
 //! 3. **Errors arrive as a group.** Every error that happened before the cancellation settled
 //!    is collected, with the name of its task, into one [`ErrorGroup`], in completion order.
 //!    Even a single error arrives wrapped. Cancellations the group caused are not errors.
+//!    "Before the cancellation settled" means the tasks that are ready when the group polls
+//!    them after the first failure. On the current-thread runtime, tasks whose timers fire at
+//!    the same instant are ready together, so all their errors arrive; on the multi-thread
+//!    runtime their wake-ups can come one by one from another thread, and a sibling whose
+//!    wake-up has not arrived yet is cancelled instead.
 //! 4. **Nesting is kept.** A task that runs its own group and fails with its `ErrorGroup` adds
 //!    it to the parent as a nested group; `except*` matches through it.
 //! 5. **Panics are not errors.** A panicking task cancels its siblings, then the panic resumes
@@ -152,9 +157,18 @@
 //! # The imperative API
 //!
 //! For what a fixed list cannot express (spawning in a loop that awaits between spawns,
-//! spawning from inside a task, an early return), [`scope`] and the [`Group`] builder give a
+//! spawning from inside a task, an early return), [`scope()`](fn@scope) and the [`Group`] builder give a
 //! [`Scope`] handle with the same options and semantics. Like `std::thread::scope`'s, the
 //! handle is branded by a lifetime: it cannot escape the scope.
+//!
+//! # Compile-time checks
+//!
+//! `group!` rejects, at the offending tokens and all in one build: duplicate names, a task
+//! that uses a sibling's result, `.await` on a task, a task that is no future, a bare
+//! `tokio::spawn` or `std::thread::spawn` inside a task (it would escape the group), a `spawn`
+//! task that is not `Send + 'static`, malformed options, and unreachable, duplicate or
+//! ill-typed `except*` arms; see [`group!`]. [`#[structured]`](structured) extends the bare-spawn
+//! check to a whole `async fn`, `impl` block or module.
 //!
 //! # Compared with
 //!
@@ -176,6 +190,65 @@ pub use cohort_runtime::{
     scope, settled,
 };
 
+/// Checks that no task escapes: rejects every bare spawn in an `async fn`, an `impl` block,
+/// a trait or an inline module, at the call, saying what to write instead.
+///
+/// Structured concurrency holds only if nothing detaches work behind the group's back.
+/// `#[structured]` rejects, anywhere in the item (closures, nested functions and modules,
+/// macro arguments, the arms of a `group!`):
+///
+/// | written | use instead |
+/// | --- | --- |
+/// | `tokio::spawn(f)`, `tokio::task::spawn(f)`, `Handle::current().spawn(f)` | a `spawn` task of a [`group!`], or [`Scope::spawn_parallel`] |
+/// | `tokio::task::spawn_local(f)` | an in-place task of a [`group!`], or [`Scope::spawn`] |
+/// | `tokio::task::spawn_blocking(f)` | `tokio::task::block_in_place` inside a `spawn` task |
+/// | `std::thread::spawn(f)`, `thread::Builder::spawn` | `std::thread::scope` |
+/// | `use tokio::spawn;` (and the other `spawn`s) | the qualified path, so that calls are seen |
+///
+/// Scoped spawns are untouched: [`Scope::spawn`], [`Scope::spawn_parallel`],
+/// `std::thread::scope`'s `s.spawn`, and a group's own `spawn` tasks (which `group!` checks
+/// itself). The check reads paths as written, not resolved items: a function of your own
+/// named `spawn` is fine, and a detached task hidden in a helper outside the item is not
+/// seen. The item is compiled as written; the attribute adds nothing at run time.
+///
+/// On a function, it must be `async` (with `#[tokio::main]`, put `#[structured]` above it). A
+/// nested item with its own `#[structured]` is checked by that attribute.
+///
+/// ```
+/// use cohort::{ErrorGroup, group, structured};
+///
+/// async fn fetch(n: u32) -> Result<u32, std::io::Error> {
+///     Ok(n)
+/// }
+///
+/// #[structured]
+/// async fn load() -> Result<u32, ErrorGroup> {
+///     group! {
+///         a = spawn fetch(1); // joined by the group: fine
+///         b = fetch(2);
+///     }
+///     let c = cohort::scope(async |s| {
+///         let c = s.spawn_parallel(fetch(3)); // joined by the scope: fine
+///         Ok::<_, std::io::Error>(c.await.unwrap_or(0))
+///     })
+///     .await?;
+///     Ok(a + b + c)
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() { assert_eq!(load().await.unwrap(), 6); }
+/// ```
+///
+/// ```compile_fail
+/// # async fn fetch(n: u32) -> Result<u32, std::io::Error> { Ok(n) }
+/// #[cohort::structured]
+/// async fn load() {
+///     let handle = tokio::spawn(fetch(1)); // error: `tokio::spawn` would spawn a task that escapes this `#[structured]` code
+///     let _ = handle.await;
+/// }
+/// ```
+#[doc(inline)]
+pub use cohort_macros::structured;
+
 /// Not public API: what the expansion of `group!` uses.
 #[doc(hidden)]
 pub mod __private {
@@ -183,7 +256,7 @@ pub mod __private {
     pub use cohort_runtime::__private::*;
 }
 
-/// [`scope`] as a macro: the same scope, written so that its future is `Send` whenever its
+/// [`scope()`](fn@scope) as a macro: the same scope, written so that its future is `Send` whenever its
 /// tasks are.
 ///
 /// `cohort::scope(async |s| ...)` takes an async closure, and today's rustc cannot prove
@@ -238,31 +311,74 @@ macro_rules! scope {
 /// Runs tasks together as one group: every task finishes before the macro does, the first
 /// failure cancels the rest, and every error arrives in one [`ErrorGroup`].
 ///
-/// Written in statement position inside an `async` function or block; each named task's
-/// success value is a local of that name after the macro. The [crate docs](crate) describe
-/// the semantics.
+/// Written in statement position inside an `async` function, closure or block; each named
+/// task's success value is a local of that name after the macro. The [crate docs](crate)
+/// describe the semantics.
 ///
 /// # Grammar
 ///
 /// ```text
-/// group      := option* tasks arm*
-/// option     := '#' '!' '[' ('name' | 'timeout' | 'limit' | 'grace' | 'mode') '=' value ']'
-/// tasks      := task* | '<' task* '>'
-/// task       := binding '=' body ';'              the last `;` may be left out
+/// group      := option* ( '<' tasks '>' | tasks ) arm*
+/// option     := '#' '!' '[' key '=' value ']'
+/// key        := 'name' | 'timeout' | 'limit' | 'grace' | 'mode'
+/// tasks      := task ( ';' task )* ';'?
+/// task       := binding '=' body
 /// binding    := 'mut'? identifier | '_'
 /// body       := 'spawn'? expression
 ///             | 'for' pattern 'in' expression '=>' 'spawn'? expression
-/// arm        := 'except' '*' (type | '_') ('as' identifier)? '=>' expression ','?
+/// arm        := 'except' '*' ( type | '_' ) ( 'as' identifier )? '=>' expression ','?
 /// ```
 ///
-/// `spawn` is the keyword when another expression follows it; `spawn(x)` and `spawn::f()`
-/// are calls of your own functions.
+/// - Options come first, one per `#![...]`: `name = "literal"`, `timeout = Duration`,
+///   `limit = usize` (at least 1), `grace = Duration`, `mode = fail_fast | supervise |
+///   settle`.
+/// - A task's expression is a future that the group awaits: do not `.await` it yourself. It
+///   outputs `Result<T, E>` (or `()`); wrap any other future in [`infallible`].
+/// - `spawn` is the keyword when an expression follows it; `spawn(x)`, `spawn::f()` and
+///   `spawn!()` are your own items.
+/// - An arm's body ends at its `,`, which may be left out after a block, as in `match`. It
+///   either diverges (`return`, `break`, `panic!`) or yields the bindings' values: a tuple in
+///   declaration order, the value itself for one binding, `()` for none.
+///
+/// # Checked at compile time
+///
+/// Every check reports at the offending tokens, and a group with several mistakes reports
+/// them all in one build. A group that fails to compile still binds its names, so the rest
+/// of the function reports nothing more about them.
+///
+/// - **Names.** Two tasks cannot bind the same name. A task cannot use a sibling's name:
+///   siblings run concurrently, so a binding exists only once the whole group has finished.
+///   The macro cannot see the enclosing scope, so it cannot tell a sibling's result from an
+///   outer variable of the same name that the binding would shadow; it rejects both, because
+///   both read as a dependency the group does not have, and the error says to rename the task
+///   if an outer variable was meant. A task may use its *own* name (`id = parse(id)` reads the
+///   outer `id`), and names bound inside the task (closure parameters, `let`, patterns, the
+///   fan-out's pattern) shadow siblings as usual.
+/// - **Tasks.** `.await` on a task, a task that is no future, a task whose output is not a
+///   `Result` or `()`, and a `spawn` task that is not `Send + 'static` are reported at the task.
+/// - **Bare spawns.** `tokio::spawn`, `tokio::task::spawn`, `spawn_local`, `spawn_blocking`,
+///   `std::thread::spawn`, `Handle::current().spawn` and `thread::Builder::spawn` inside a task
+///   would start work that escapes the group: nothing would join it, cancel it or see its
+///   error. They are rejected at the call, with what to write instead: a `spawn` task of the
+///   group, or [`Scope::spawn_parallel`] in a [`scope`](fn@scope). The check reads paths as
+///   written, so `use tokio::spawn;` then `spawn(f)` is not seen; [`#[structured]`](structured)
+///   rejects such imports.
+/// - **Options.** Unknown options (with a did-you-mean), duplicates, `limit = 0`, a number
+///   where a `Duration` goes, a value of the wrong type, an unknown mode.
+/// - **Arms.** An arm after `except* _` (unreachable), two arms for one type, an arm type that
+///   is not an error, arms in `settle` mode (which raises nothing to catch), an arm that
+///   neither diverges nor yields the bindings' values.
+/// - **Hygiene.** The expansion's own locals are invisible to your code, and reaches its
+///   runtime through `$crate` and `::core`: your own `Result`, `Ok`, `Some`, `tokio`, `core`
+///   or `cohort` items change nothing.
 ///
 /// # Errors
 ///
-/// After the arms, errors that no arm took propagate with `?`: the enclosing function must
-/// return a `Result` whose error type implements `From<ErrorGroup>` (`ErrorGroup` itself,
-/// `Box<dyn Error + Send + Sync>`, `anyhow::Error`, or your own type).
+/// After the arms, errors that no arm took propagate with `?` semantics,
+/// `return Err(From::from(remainder))`: the enclosing function or async block must return a
+/// `Result` whose error type implements `From<ErrorGroup>` ([`ErrorGroup`] itself,
+/// `Box<dyn Error + Send + Sync>`, `anyhow::Error`, or your own type). A group whose last arm
+/// is `except* _` propagates nothing and needs no `Result`.
 ///
 /// # Panics
 ///
@@ -296,13 +412,41 @@ macro_rules! scope {
 /// # }
 /// ```
 ///
-/// A spawned task runs on the workers, so it cannot borrow from the function:
+/// The scoping rule: in-place tasks may borrow from the function, but a `spawn` task runs on
+/// the runtime's workers and must be `'static`, so it cannot:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// # async fn f() -> Result<(), cohort::ErrorGroup> {
 /// let name = String::from("local");
 /// cohort::group! {
 ///     len = spawn async { Ok::<_, std::io::Error>(name.len()) }; // error: `name` does not live long enough
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Nor can a task outlive its group through a bare spawn, or use a sibling's result:
+///
+/// ```compile_fail
+/// # async fn f() -> Result<(), cohort::ErrorGroup> {
+/// cohort::group! {
+///     user = async { Ok::<_, std::io::Error>(1) };
+///     audit = async {
+///         tokio::spawn(async {}); // error: `tokio::spawn` would spawn a task that escapes its group
+///         Ok::<_, std::io::Error>(())
+///     };
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # async fn fetch_user() -> Result<u32, std::io::Error> { Ok(1) }
+/// # async fn fetch_orders(_: u32) -> Result<u32, std::io::Error> { Ok(1) }
+/// # async fn f() -> Result<(), cohort::ErrorGroup> {
+/// cohort::group! {
+///     user = fetch_user();
+///     orders = fetch_orders(user); // error: `user` is the result of the sibling task `user`
 /// }
 /// # Ok(())
 /// # }

@@ -1,16 +1,20 @@
 //! The typed tree of a `group!` invocation.
 //!
 //! ```text
-//! group      := crate_path ';' option* ( '<' task* '>' | task* ) arm*
-//! option     := '#' '!' '[' ident '=' value ']'
-//! task       := binding '=' body ';'            (the last `;` may be left out)
+//! input      := crate_path ';' group             (`crate_path` is the facade's `$crate`,
+//!                                                  supplied by the `group!` shim)
+//! group      := option* ( '<' tasks '>' | tasks ) arm*
+//! option     := '#' '!' '[' ident '=' expr ']'   name | timeout | limit | grace | mode
+//! tasks      := task ( ';' task )* ';'?
+//! task       := binding '=' body
 //! binding    := 'mut'? ident | '_'
 //! body       := 'spawn'? expr
 //!             | 'for' pat 'in' expr '=>' 'spawn'? expr
 //! arm        := 'except' '*' ( type | '_' ) ( 'as' ident )? '=>' expr ','?
 //! ```
 //!
-//! `crate_path` is `$crate` of the facade, supplied by the `group!` shim.
+//! `spawn` is a keyword only where an expression follows it: `spawn(x)`, `spawn::f()`,
+//! `spawn!()` and `spawn.x` are the user's own items.
 
 use proc_macro2::{Span, TokenStream};
 use syn::{Expr, Ident, Pat, Type};
@@ -20,11 +24,9 @@ pub(crate) struct Group {
     pub(crate) krate: TokenStream,
     pub(crate) options: Options,
     pub(crate) tasks: Vec<Task>,
-    /// Names of tasks that failed to parse.
+    /// Names of tasks that failed to parse: they still get a binding in the fallback.
     pub(crate) broken: Vec<Ident>,
     pub(crate) arms: Vec<Arm>,
-    /// Where the task list ends, for errors about the whole group.
-    pub(crate) span: Span,
 }
 
 #[derive(Default)]
@@ -33,10 +35,11 @@ pub(crate) struct Options {
     pub(crate) timeout: Option<Expr>,
     pub(crate) limit: Option<Expr>,
     pub(crate) grace: Option<Expr>,
+    /// The `mode` key (for errors that point at it) and the mode.
     pub(crate) mode: Option<(Ident, Mode)>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Mode {
     FailFast,
     Supervise,
@@ -62,23 +65,31 @@ impl Binding {
 
 pub(crate) struct Task {
     pub(crate) binding: Binding,
+    /// The `spawn` keyword, if the task runs on the runtime's workers.
+    pub(crate) spawn: Option<Span>,
     pub(crate) body: TaskBody,
 }
 
 pub(crate) enum TaskBody {
-    Single {
-        spawn: Option<Span>,
-        expr: Expr,
-    },
+    Single(Expr),
     FanOut {
         pat: Box<Pat>,
         iter: Expr,
-        spawn: Option<Span>,
         expr: Expr,
     },
 }
 
+impl Task {
+    /// The future (or, for a fan-out, the future made for each item).
+    pub(crate) fn expr(&self) -> &Expr {
+        match &self.body {
+            TaskBody::Single(expr) | TaskBody::FanOut { expr, .. } => expr,
+        }
+    }
+}
+
 pub(crate) struct Arm {
+    /// The `except` keyword.
     pub(crate) except: Span,
     /// `None` for `except* _`.
     pub(crate) ty: Option<Type>,

@@ -6,155 +6,173 @@
 //!     user = fetch_user(id);
 //!     _ = audit(id);
 //!     pages = for url in &urls => fetch(url);
+//!     stats = spawn crunch(data);
 //!     except* io::Error as errs => return Err(errs.into()),
 //! }
 //! ```
-//! becomes (paths shortened; `__p` is `$crate::__private`, `__`-names are mixed-site):
+//! becomes (`$crate::__private` is `__p` at the macro's span and `__cohort_p` at the tasks';
+//! `__`-names are `mixed_site`, so the user's code cannot see them, nor they the user's):
 //! ```text
-//! let (user, pages) = match __p::run(
-//!     __p::Options::new().timeout(d),
-//!     __p::cons(__p::task(TaskName::new("user"), fetch_user(id)),
-//!     __p::cons(__p::task(TaskName::new("audit"), audit(id)),
-//!     __p::cons(__p::fan_out("pages", &urls, |url| fetch(url)), ()))),
-//! ).await {
-//!     Ok((__v0, (_, (__v2, ())))) => (__v0, __v2),
-//!     Err(__eg) => {
-//!         let mut __rest = Some(__eg);
-//!         let mut __value = None;
-//!         if let Some(errs) = __p::take_matching::<io::Error>(&mut __rest) {
-//!             __value = Some(return Err(errs.into()));
+//! let (user, pages, stats) = {
+//!     let __result = match {
+//!         let __fut = {
+//!             use $crate::__private as __cohort_p;
+//!             __cohort_p::run(
+//!                 __cohort_p::Options::new()
+//!                     .at(file!(), line!())
+//!                     .timeout(__cohort_p::timeout(d)),
+//!                 __cohort_p::cons(__cohort_p::checked_task(TaskName::new("user"), fetch_user(id)),
+//!                 __cohort_p::cons(__cohort_p::checked_task(TaskName::new("audit"), audit(id)),
+//!                 __cohort_p::cons(__cohort_p::checked_fan_out("pages", &urls, |url| fetch(url)),
+//!                 __cohort_p::cons(__cohort_p::checked_spawn_task(TaskName::new("stats"),
+//!                     crunch(data)),
+//!                 ())))),
+//!             )
+//!         };
+//!         __fut.await
+//!     } {
+//!         Ok((__v0, (_, (__v2, (__v3, ()))))) => Ok((__v0, __v2, __v3)),
+//!         Err(__eg) => Err(__eg),
+//!     };
+//!     let mut __value = __p::value_slot(&__result); // Option<(User, Vec<Page>, Stats)>
+//!     match __result {
+//!         Ok(__v) => __v,
+//!         Err(__eg) => {
+//!             let mut __rest = Some(__eg);
+//!             if let Some(errs) = __p::take_matching::<io::Error>(&mut __rest) {
+//!                 __value = Some(return Err(errs.into()));
+//!             }
+//!             if let Some(__eg) = __rest {                // left out after `except* _`
+//!                 return __p::Propagate::propagate(__eg); // `?`: Err(From::from(remainder))
+//!             }
+//!             match __value { Some(__v) => __v, None => __p::unreachable_arm() }
 //!         }
-//!         __p::reraise(__rest)?;          // unmatched errors propagate, structure kept
-//!         match __value { Some(v) => v, None => __p::unreachable_arm() }
 //!     }
 //! };
 //! ```
+//! Without arms it is `let (..) = match .. { Ok(..) => .., Err(__eg) => return propagate };`.
+//!
+//! Spans, which decide where rustc reports a bound that does not hold:
+//! - Each task's call (`checked_task`, `checked_spawn_fan_out`, ...) is spanned from the first to the last
+//!   token of the task's expression: its path carries the first span, its argument list the
+//!   last. The calls go through `__cohort_p` rather than `$crate`, whose span belongs to the
+//!   shim: a call whose first token came from the shim would be reported at the whole macro.
+//! - Option values are checked the same way (`__cohort_p::timeout(d)`), at the value.
+//! - An arm's body is assigned to a slot typed after the group's value, so an arm that yields
+//!   the wrong thing is a type mismatch at the arm, "expected `(User, Vec<Page>)`".
+//! - Only the propagation of the remainder is at the macro's span: it has no tokens of its own.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use proc_macro2::{Delimiter, Group as TokenGroup, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::{Expr, Ident, LitStr};
 
 use crate::ast::{Binding, Group, Mode, Task, TaskBody};
-use crate::{parse, valid};
+use crate::{fallback, parse, valid};
 
+/// `group_internal!`: parse, validate, then expand or fall back.
 pub(crate) fn group(input: TokenStream) -> TokenStream {
-    let (group, mut errors) = parse::parse_group(input);
+    let (group, mut errors) = parse::parse_input(input);
     valid::validate(&group, &mut errors);
     match errors.into_error() {
         None => expand(&group),
-        Some(error) => fallback(&group, &error),
+        Some(error) => fallback::group(&group, error),
     }
 }
 
-/// The errors, plus a binding for every task name so that the rest of the function does not
-/// report each use of a name as missing.
-fn fallback(group: &Group, error: &syn::Error) -> TokenStream {
-    let errors = error.to_compile_error();
-    let krate = &group.krate;
-    let mut seen = std::collections::HashSet::new();
-    let names = group
-        .tasks
-        .iter()
-        .filter_map(|task| task.binding.ident())
-        .chain(&group.broken)
-        .filter(|ident| seen.insert(ident.to_string()));
-    let lets = names.map(|ident| {
-        quote! {
-            #[allow(unused_variables, unreachable_code)]
-            let #ident = #krate::__private::placeholder();
-        }
-    });
-    quote! { #errors #(#lets)* }
+pub(crate) fn mixed(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
 }
 
-fn mixed(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
+/// The first and last spans of a node's tokens.
+fn span_range(node: &impl ToTokens) -> (Span, Span) {
+    let mut tokens = node.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| match t {
+        TokenTree::Group(group) => group.span_close(),
+        other => other.span(),
+    });
+    (first, last)
+}
+
+/// `alias::func(args)`, spanned over `node`: the path carries the node's first span, the
+/// argument list its last, so that the call covers exactly the node.
+fn call_over(node: &impl ToTokens, func: &str, args: TokenStream) -> TokenStream {
+    let (first, last) = span_range(node);
+    let alias = Ident::new(ALIAS, first);
+    let func = Ident::new(func, first);
+    let mut args = TokenGroup::new(Delimiter::Parenthesis, args);
+    args.set_span(last);
+    quote_spanned!(first=> #alias::#func #args)
 }
 
 /// The task's name in error reports: its binding, or for `_` the function it calls.
 fn task_name(task: &Task) -> LitStr {
-    let (text, span) = match &task.binding {
-        Binding::Named { ident, .. } => (ident.to_string(), ident.span()),
-        Binding::Discard(underscore) => {
-            let expr = match &task.body {
-                TaskBody::Single { expr, .. } | TaskBody::FanOut { expr, .. } => expr,
-            };
-            (
-                callee(expr).unwrap_or_else(|| "_".to_owned()),
-                underscore.span,
-            )
-        }
-    };
-    LitStr::new(&text, span)
+    match &task.binding {
+        Binding::Named { ident, .. } => LitStr::new(&ident.unraw().to_string(), ident.span()),
+        Binding::Discard(underscore) => LitStr::new(
+            &callee(task.expr()).unwrap_or_else(|| "_".to_owned()),
+            underscore.span,
+        ),
+    }
 }
 
 fn callee(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Call(call) => match &*call.func {
-            Expr::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+            Expr::Path(path) => path
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.unraw().to_string()),
             _ => None,
         },
-        Expr::MethodCall(call) => Some(call.method.to_string()),
+        Expr::MethodCall(call) => Some(call.method.unraw().to_string()),
         _ => None,
     }
 }
 
-fn branch(task: &Task, settle: bool, p: &TokenStream) -> TokenStream {
+/// One task's branch: `checked_[settled_][spawn_]task(name, expr)`, or for a fan-out
+/// `checked_[settled_][spawn_]fan_out(name, iter, |pat| expr)`. The helper checks the task
+/// (a future with a `Result` output; `Send + 'static` for `spawn`) and is spanned over the
+/// expression, so that a bound that fails is reported there, once.
+fn branch(task: &Task, settle: bool, p: &Ident) -> TokenStream {
     let name = task_name(task);
-    let wrap = |expr: &Expr| {
-        if settle {
-            quote_spanned!(expr.span()=> #p::settled(#expr))
-        } else {
-            quote!(#expr)
-        }
-    };
+    let expr = task.expr();
+    let first = span_range(expr).0;
+    let settled = if settle { "settled_" } else { "" };
+    let spawn = if task.spawn.is_some() { "spawn_" } else { "" };
     match &task.body {
-        TaskBody::Single { spawn, expr } => {
-            let span = expr.span();
-            let expr = wrap(expr);
-            match spawn {
-                None => quote_spanned! {span=>
-                    #p::task(#p::TaskName::new(#name), #expr)
-                },
-                Some(_) => quote_spanned! {span=>
-                    #p::spawn_task(#p::TaskName::new(#name), #expr)
-                },
-            }
-        }
-        TaskBody::FanOut {
-            pat,
-            iter,
-            spawn,
+        TaskBody::Single(expr) => call_over(
             expr,
-        } => {
-            let span = expr.span();
-            let expr = wrap(expr);
-            let make = match spawn {
-                None => quote_spanned!(span=> #p::fan_out),
-                Some(_) => quote_spanned!(span=> #p::spawn_fan_out),
-            };
-            quote_spanned! {span=>
-                #make(#name, #iter, |#pat| #expr)
-            }
-        }
+            &format!("checked_{settled}{spawn}task"),
+            quote!(#p::TaskName::new(#name), #expr),
+        ),
+        TaskBody::FanOut { pat, iter, expr } => call_over(
+            expr,
+            &format!("checked_{settled}{spawn}fan_out"),
+            quote_spanned!(first=> #name, #iter, |#pat| #expr),
+        ),
     }
 }
 
-fn options(group: &Group, p: &TokenStream) -> TokenStream {
+fn options(group: &Group, p: &Ident) -> TokenStream {
     let options = &group.options;
+    // Where the group is written, for its `tracing` spans.
     let mut chain = quote!(#p::Options::new().at(::core::file!(), ::core::line!()));
     if let Some(name) = &options.name {
         chain = quote!(#chain.name(#name));
     }
-    if let Some(timeout) = &options.timeout {
-        chain = quote_spanned!(timeout.span()=> #chain.timeout(#timeout));
-    }
-    if let Some(limit) = &options.limit {
-        chain = quote_spanned!(limit.span()=> #chain.limit(#limit));
-    }
-    if let Some(grace) = &options.grace {
-        chain = quote_spanned!(grace.span()=> #chain.grace(#grace));
+    for (key, value) in [
+        ("timeout", &options.timeout),
+        ("limit", &options.limit),
+        ("grace", &options.grace),
+    ] {
+        if let Some(value) = value {
+            let check = call_over(value, key, value.to_token_stream());
+            let key = Ident::new(key, Span::call_site());
+            chain = quote!(#chain.#key(#check));
+        }
     }
     if let Some((_, mode)) = &options.mode {
         let mode = match mode {
@@ -168,9 +186,15 @@ fn options(group: &Group, p: &TokenStream) -> TokenStream {
     chain
 }
 
+/// The name of `$crate::__private` inside the block that builds the group's future. The
+/// calls there start with it rather than with `$crate`, whose span belongs to the shim: a call
+/// whose first token came from the shim would be reported at the whole macro.
+const ALIAS: &str = "__cohort_p";
+
 fn expand(group: &Group) -> TokenStream {
     let krate = &group.krate;
     let p = quote!(#krate::__private);
+    let alias = Ident::new(ALIAS, Span::call_site());
 
     let mut branches = quote!(());
     let mut pattern = quote!(());
@@ -178,8 +202,8 @@ fn expand(group: &Group) -> TokenStream {
     let mut bindings = Vec::new();
     let settle = matches!(group.options.mode, Some((_, Mode::Settle)));
     for (index, task) in group.tasks.iter().enumerate().rev() {
-        let branch = branch(task, settle, &p);
-        branches = quote!(#p::cons(#branch, #branches));
+        let branch = branch(task, settle, &alias);
+        branches = quote!(#alias::cons(#branch, #branches));
         match &task.binding {
             Binding::Named { mutability, ident } => {
                 let value = format_ident!("__cohort_v{}", index, span = Span::mixed_site());
@@ -204,7 +228,37 @@ fn expand(group: &Group) -> TokenStream {
         many => quote!(let (#(#many),*) =),
     };
 
+    let ok = quote!(::core::result::Result::Ok);
+    let err = quote!(::core::result::Result::Err);
+    let some = quote!(::core::option::Option::Some);
+    let none = quote!(::core::option::Option::None);
     let eg = mixed("__cohort_eg");
+    let v = mixed("__cohort_v");
+    let opts = options(group, &alias);
+    let fut = mixed("__cohort_fut");
+    let run = quote! {{
+        // The fan-out closures carry the user's spans (so that errors point at the task);
+        // `|x| fetch(x)` is the user's `for x in xs => fetch(x)`, not a redundant closure.
+        #[allow(clippy::redundant_closure, clippy::redundant_closure_for_method_calls)]
+        let #fut = {
+            use #p as #alias;
+            #alias::run(#opts, #branches)
+        };
+        #fut.await
+    }};
+    // `?` on the group: errors no arm took leave the function as `Err(From::from(remainder))`.
+    let propagate = quote!(return #p::Propagate::propagate(#eg));
+
+    if group.arms.is_empty() {
+        return quote! {
+            #lhs match #run {
+                #ok(#pattern) => #flat,
+                #err(#eg) => #propagate,
+            };
+        };
+    }
+
+    let result = mixed("__cohort_result");
     let rest = mixed("__cohort_rest");
     let value = mixed("__cohort_value");
     let arms = group.arms.iter().map(|arm| {
@@ -214,31 +268,44 @@ fn expand(group: &Group) -> TokenStream {
         };
         let body = &arm.body;
         let take = match &arm.ty {
-            Some(ty) => quote_spanned!(ty.span()=> #p::take_matching::<#ty>),
-            None => quote!(#p::take_rest),
+            Some(ty) => quote!(#p::take_matching::<#ty>(&mut #rest)),
+            None => quote!(#p::take_rest(&mut #rest)),
         };
         quote! {
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
-            if let ::core::option::Option::Some(#binding) = #take(&mut #rest) {
-                #value = ::core::option::Option::Some(#body);
+            if let #some(#binding) = #take {
+                #value = #some(#body);
+            }
+        }
+    });
+    let catch_all = group.arms.iter().any(|arm| arm.ty.is_none());
+    let remainder = (!catch_all).then(|| {
+        quote! {
+            if let #some(#eg) = #rest {
+                #propagate;
             }
         }
     });
 
-    let opts = options(group, &p);
     quote! {
-        #lhs match #p::run(#opts, #branches).await {
-            ::core::result::Result::Ok(#pattern) => #flat,
-            ::core::result::Result::Err(#eg) => {
-                #[allow(unused_mut)]
-                let mut #rest = ::core::option::Option::Some(#eg);
-                #[allow(unused_mut)]
-                let mut #value = ::core::option::Option::None;
-                #(#arms)*
-                #p::reraise(#rest)?;
-                match #value {
-                    ::core::option::Option::Some(#value) => #value,
-                    ::core::option::Option::None => #p::unreachable_arm(),
+        #lhs {
+            let #result = match #run {
+                #ok(#pattern) => #ok(#flat),
+                #err(#eg) => #err(#eg),
+            };
+            #[allow(unused_mut, unused_assignments)]
+            let mut #value = #p::value_slot(&#result);
+            match #result {
+                #ok(#v) => #v,
+                #err(#eg) => {
+                    #[allow(unused_mut)]
+                    let mut #rest = #some(#eg);
+                    #(#arms)*
+                    #remainder
+                    match #value {
+                        #some(#v) => #v,
+                        #none => #p::unreachable_arm(),
+                    }
                 }
             }
         };

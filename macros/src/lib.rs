@@ -1,11 +1,23 @@
 //! Implementation detail of the `cohort` crate: the `group!` and `#[structured]` macros.
 //!
 //! Use them through `cohort`, which forwards `group!` here with the path to its runtime.
+//!
+//! Stages (private modules): `parse` (tokens into the `ast`, one piece at a time), `valid`
+//! (whole-input checks, with `escape` for bare spawns), then `expand`, or `fallback` on error;
+//! `structured` for the attribute. Every error goes into one `error::Errors` and becomes
+//! tokens in one place, so one build reports them all.
 
 mod ast;
+mod error;
+mod escape;
 mod expand;
+mod fallback;
 mod parse;
+mod structured;
 mod valid;
+
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
@@ -14,4 +26,14 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn group_internal(input: TokenStream) -> TokenStream {
     expand::group(input.into()).into()
+}
+
+/// Rejects every bare spawn (`tokio::spawn`, `tokio::task::spawn_local`, `spawn_blocking`,
+/// `std::thread::spawn`, ...) in an `async fn`, an `impl` block, a trait or an inline module,
+/// at the call, saying what to write instead: a task of a `group!`, or a `cohort::scope`.
+///
+/// See `cohort::structured` for the rules and examples.
+#[proc_macro_attribute]
+pub fn structured(args: TokenStream, item: TokenStream) -> TokenStream {
+    structured::structured(args.into(), item.into()).into()
 }

@@ -1,100 +1,63 @@
 //! Parsing: tokens into the [`ast`](crate::ast) tree.
 //!
-//! The task list is cut at its top-level `;` first and each task is parsed on its own, so a
-//! group with three malformed tasks reports three errors in one build.
+//! The input is cut first, at its top-level `;` and `except*` tokens, and each piece is parsed
+//! on its own: a group with three malformed tasks reports three errors in one build, and the
+//! names of the tasks that did not parse still get bindings (see [`fallback`](crate::fallback)).
+//!
+//! Each piece is parsed inside a parenthesized group whose span is the token that ends the
+//! piece, so that "unexpected end of input" points at that `;` rather than at the whole macro.
 
-use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::{Attribute, Error, Expr, Ident, Token};
+use syn::{Expr, Ident, Token};
 
 use crate::ast::{Arm, Binding, Group, Mode, Options, Task, TaskBody};
+use crate::error::Errors;
 
 mod kw {
     syn::custom_keyword!(except);
     syn::custom_keyword!(spawn);
 }
 
-/// Collects errors so that every problem is reported at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    pub(crate) fn into_error(self) -> Option<Error> {
-        self.0
-    }
-}
-
+/// The options `group!` knows, for did-you-mean suggestions.
 const OPTIONS: [&str; 5] = ["name", "timeout", "limit", "grace", "mode"];
 
-/// Parses the whole input. Returns the group (with every part that parsed) and the errors.
-pub(crate) fn parse_group(input: TokenStream) -> (Group, Errors) {
-    let mut errors = Errors::default();
-    let mut tokens = input.into_iter().peekable();
-
-    // `$crate ;` from the shim.
+/// Parses the input of `group_internal!`: `$crate ;` then the group.
+pub(crate) fn parse_input(input: TokenStream) -> (Group, Errors) {
+    let mut tokens = input.into_iter();
     let mut krate = TokenStream::new();
     for tree in tokens.by_ref() {
-        if matches!(&tree, TokenTree::Punct(p) if p.as_char() == ';') {
+        if is_punct(Some(&tree), ';') {
             break;
         }
         krate.extend([tree]);
     }
-    let rest: Vec<TokenTree> = tokens.collect();
-    let end_span = rest.last().map_or_else(Span::call_site, TokenTree::span);
+    parse_group(krate, &tokens.collect::<Vec<_>>())
+}
+
+/// Parses a group's body. Returns the group, with every part that parsed, and the errors.
+pub(crate) fn parse_group(krate: TokenStream, tokens: &[TokenTree]) -> (Group, Errors) {
+    let mut errors = Errors::default();
+    let end_span = tokens.last().map_or_else(Span::call_site, TokenTree::span);
 
     // Options: leading inner attributes.
-    let mut index = 0;
-    let mut attr_tokens = TokenStream::new();
-    while index + 2 < rest.len() + 1 && is_punct(rest.get(index), '#') {
-        let bang = is_punct(rest.get(index + 1), '!');
-        let bracket = if bang { index + 2 } else { index + 1 };
-        match rest.get(bracket) {
-            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => {
-                if !bang {
-                    errors.push(Error::new(
-                        rest[index].span(),
-                        "group options are inner attributes: write `#![...]`",
-                    ));
-                    attr_tokens.extend([TokenTree::Punct(proc_macro2::Punct::new(
-                        '#',
-                        Spacing::Alone,
-                    ))]);
-                    attr_tokens.extend([TokenTree::Punct(proc_macro2::Punct::new(
-                        '!',
-                        Spacing::Alone,
-                    ))]);
-                    attr_tokens.extend([rest[bracket].clone()]);
-                } else {
-                    attr_tokens.extend(rest[index..=bracket].iter().cloned());
-                }
-                index = bracket + 1;
-            }
-            _ => break,
+    let mut options = Options::default();
+    let mut rest = tokens;
+    while let Some((attr, bang, len)) = split_attr(rest) {
+        if !bang {
+            errors.at(
+                rest[0].span(),
+                "group options are inner attributes: write `#![...]`",
+            );
         }
+        parse_option(attr, &mut options, &mut errors);
+        rest = &rest[len..];
     }
-    let options = match Attribute::parse_inner.parse2(attr_tokens) {
-        Ok(attrs) => parse_options(&attrs, &mut errors),
-        Err(error) => {
-            errors.push(error);
-            Options::default()
-        }
-    };
 
     // The task list, in the card's `< ... >` spelling or bare.
-    let mut rest = &rest[index..];
     let card = is_punct(rest.first(), '<');
+    let open_span = rest.first().map_or(end_span, TokenTree::span);
     if card {
         rest = &rest[1..];
     }
@@ -110,51 +73,88 @@ pub(crate) fn parse_group(input: TokenStream) -> (Group, Errors) {
         if rest.is_empty() || starts_arm(rest) {
             break;
         }
-        // One task: up to the next top-level `;`, or to an `except*` arm.
-        let mut end = 0;
-        while end < rest.len() && !is_punct(rest.get(end), ';') && !starts_arm(&rest[end..]) {
-            if card && is_punct(rest.get(end), '>') && end > 0 && is_punct(rest.get(end - 1), ';') {
-                break;
-            }
-            end += 1;
+        if let Some((_, _, len)) = split_attr(rest) {
+            errors.spanned(
+                rest[..len].iter().cloned().collect::<TokenStream>(),
+                "options go before the first task",
+            );
+            rest = &rest[len..];
+            continue;
         }
-        let chunk: TokenStream = rest[..end].iter().cloned().collect();
-        match parse_task.parse2(chunk) {
-            Ok(task) => tasks.push(task),
-            Err(error) => {
-                // Keep the name so the rest of the function does not drown in
-                // "cannot find value" errors.
-                if let (Some(TokenTree::Ident(ident)), true) =
-                    (rest.first(), is_punct(rest.get(1), '='))
-                {
-                    broken.push(ident.clone());
+        // One task: up to the next top-level `;`, an `except*` arm, or the card's closing `>`.
+        let end = (0..rest.len())
+            .find(|&i| {
+                is_punct(rest.get(i), ';')
+                    || starts_arm(&rest[i..])
+                    || (card
+                        && is_punct(rest.get(i), '>')
+                        && (i + 1 == rest.len() || starts_arm(&rest[i + 1..])))
+            })
+            .unwrap_or(rest.len());
+        let chunk = &rest[..end];
+        let terminator = rest.get(end).map_or(end_span, TokenTree::span);
+        if chunk.is_empty() {
+            errors.at(
+                terminator,
+                "expected a task before this `;`: `name = future;`",
+            );
+        }
+        let mut chunk: Vec<TokenTree> = chunk.to_vec();
+        while !chunk.is_empty() {
+            match parse_scoped(&chunk, terminator, parse_task) {
+                Ok((task, rest)) => {
+                    tasks.push(task);
+                    // `a = f() b = g();`: the first task parsed; report the missing `;` and
+                    // go on with the next, so that `b` is neither lost nor reported twice.
+                    if let Some(next) = rest.first() {
+                        errors.at(next.span(), "expected `;` after the task");
+                    }
+                    chunk = rest;
                 }
-                errors.push(error);
+                Err(error) => {
+                    broken.extend(task_name(&chunk));
+                    errors.push(error);
+                    break;
+                }
             }
         }
         rest = &rest[end..];
         if is_punct(rest.first(), ';') {
             rest = &rest[1..];
-        } else if card && !starts_arm(rest) && !rest.is_empty() {
-            continue;
         }
     }
     if !closed {
-        errors.push(Error::new(
-            end_span,
-            "unclosed task list: the card spelling is `< a = f(); b = g(); >`",
-        ));
+        errors.at(
+            open_span,
+            "this `<` is never closed: the card spelling is `group! { < a = f(); b = g(); > ... }`",
+        );
     }
 
-    // The `except*` arms.
-    let arms_tokens: TokenStream = rest.iter().cloned().collect();
-    let arms = match parse_arms.parse2(arms_tokens) {
-        Ok(arms) => arms,
-        Err(error) => {
-            errors.push(error);
-            Vec::new()
+    // The `except*` arms, each parsed on its own.
+    let mut arms = Vec::new();
+    if !rest.is_empty() && !starts_arm(rest) {
+        let what = if card {
+            "expected `except* Type => ...` after the task list"
+        } else {
+            "expected `;` before the next task, or an `except* Type => ...` arm"
+        };
+        errors.at(rest[0].span(), what);
+        let skip = (0..rest.len())
+            .find(|&i| starts_arm(&rest[i..]))
+            .unwrap_or(rest.len());
+        rest = &rest[skip..];
+    }
+    while !rest.is_empty() {
+        let end = (2..rest.len())
+            .find(|&i| starts_arm(&rest[i..]))
+            .unwrap_or(rest.len());
+        let terminator = rest.get(end).map_or(end_span, TokenTree::span);
+        match parse_scoped(&rest[..end], terminator, parse_arm) {
+            Ok(arm) => arms.push(arm),
+            Err(error) => errors.push(error),
         }
-    };
+        rest = &rest[end..];
+    }
 
     let group = Group {
         krate,
@@ -162,12 +162,30 @@ pub(crate) fn parse_group(input: TokenStream) -> (Group, Errors) {
         tasks,
         broken,
         arms,
-        span: end_span,
     };
     (group, errors)
 }
 
-fn is_punct(tree: Option<&TokenTree>, ch: char) -> bool {
+/// Parses `tokens` with `parser` as the contents of a group spanned at `terminator`, so that
+/// errors at the end of the input point at the token after it.
+fn parse_scoped<T>(
+    tokens: &[TokenTree],
+    terminator: Span,
+    parser: fn(ParseStream) -> syn::Result<T>,
+) -> syn::Result<T> {
+    let mut group =
+        proc_macro2::Group::new(Delimiter::Parenthesis, tokens.iter().cloned().collect());
+    group.set_span(terminator);
+    let wrapped = TokenStream::from(TokenTree::Group(group));
+    (|input: ParseStream| {
+        let content;
+        syn::parenthesized!(content in input);
+        parser(&content)
+    })
+    .parse2(wrapped)
+}
+
+pub(crate) fn is_punct(tree: Option<&TokenTree>, ch: char) -> bool {
     matches!(tree, Some(TokenTree::Punct(p)) if p.as_char() == ch)
 }
 
@@ -177,117 +195,187 @@ fn starts_arm(tokens: &[TokenTree]) -> bool {
         && is_punct(tokens.get(1), '*')
 }
 
-fn parse_options(attrs: &[Attribute], errors: &mut Errors) -> Options {
-    let mut options = Options::default();
-    for attr in attrs {
-        let syn::Meta::NameValue(meta) = &attr.meta else {
-            errors.push(Error::new_spanned(
-                &attr.meta,
-                "expected an option of the form `#![name = value]`",
-            ));
-            continue;
-        };
-        let Some(key) = meta.path.get_ident() else {
-            errors.push(Error::new_spanned(
-                &meta.path,
-                unknown_option(&meta.path.to_token_string()),
-            ));
-            continue;
-        };
-        let key_name = key.to_string();
-        let duplicate = || Error::new(key.span(), format!("duplicate option `{key_name}`"));
-        let value = &meta.value;
-        match key_name.as_str() {
-            "name" => match value {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(name),
-                    ..
-                }) => {
-                    if options.name.replace(name.clone()).is_some() {
-                        errors.push(duplicate());
-                    }
-                }
-                _ => errors.push(Error::new_spanned(
-                    value,
-                    "expected a string literal: `#![name = \"...\"]`",
-                )),
-            },
-            "timeout" => {
-                if options.timeout.replace(value.clone()).is_some() {
-                    errors.push(duplicate());
-                }
-            }
-            "grace" => {
-                if options.grace.replace(value.clone()).is_some() {
-                    errors.push(duplicate());
-                }
-            }
-            "limit" => {
-                if let Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(n),
-                    ..
-                }) = value
-                    && n.base10_parse::<u64>().is_ok_and(|n| n == 0)
-                {
-                    errors.push(Error::new_spanned(
-                        value,
-                        "`limit` must be at least 1: a group with no slots could never start a task",
-                    ));
-                }
-                if options.limit.replace(value.clone()).is_some() {
-                    errors.push(duplicate());
-                }
-            }
-            "mode" => {
-                let mode = match value {
-                    Expr::Path(path) if path.path.is_ident("fail_fast") => Some(Mode::FailFast),
-                    Expr::Path(path) if path.path.is_ident("supervise") => Some(Mode::Supervise),
-                    Expr::Path(path) if path.path.is_ident("settle") => Some(Mode::Settle),
-                    _ => None,
-                };
-                match mode {
-                    Some(mode) => {
-                        if options.mode.replace((key.clone(), mode)).is_some() {
-                            errors.push(duplicate());
-                        }
-                    }
-                    None => errors.push(Error::new_spanned(
-                        value,
-                        "expected a mode: `fail_fast`, `settle` or `supervise`",
-                    )),
-                }
-            }
-            _ => errors.push(Error::new(key.span(), unknown_option(&key_name))),
-        }
+/// `# ! [...]` or `# [...]` at the head of `tokens`: the bracket group, whether it had the `!`,
+/// and how many tokens it took.
+fn split_attr(tokens: &[TokenTree]) -> Option<(&proc_macro2::Group, bool, usize)> {
+    if !is_punct(tokens.first(), '#') {
+        return None;
     }
-    options
+    let bang = is_punct(tokens.get(1), '!');
+    let at = if bang { 2 } else { 1 };
+    match tokens.get(at) {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Bracket => {
+            Some((group, bang, at + 1))
+        }
+        _ => None,
+    }
 }
 
-trait ToTokenString {
-    fn to_token_string(&self) -> String;
+/// The name of a task that did not parse, if it got as far as `name =`.
+fn task_name(chunk: &[TokenTree]) -> Option<Ident> {
+    let chunk = match chunk.first() {
+        Some(TokenTree::Ident(m)) if m == "mut" => &chunk[1..],
+        _ => chunk,
+    };
+    match (chunk.first(), chunk.get(1)) {
+        (Some(TokenTree::Ident(ident)), Some(TokenTree::Punct(eq)))
+            if eq.as_char() == '=' && eq.spacing() == proc_macro2::Spacing::Alone =>
+        {
+            let name = ident.to_string();
+            let keyword = syn::parse_str::<Ident>(&name).is_err();
+            (!keyword && name != "_").then(|| ident.clone())
+        }
+        _ => None,
+    }
 }
 
-impl<T: quote::ToTokens> ToTokenString for T {
-    fn to_token_string(&self) -> String {
-        self.to_token_stream().to_string().replace(' ', "")
+fn parse_option(attr: &proc_macro2::Group, options: &mut Options, errors: &mut Errors) {
+    let parsed = parse_scoped(
+        &attr.stream().into_iter().collect::<Vec<_>>(),
+        attr.span_close(),
+        |input| {
+            let key = input.call(Ident::parse_any)?;
+            if !input.peek(Token![=]) {
+                return Err(expected(
+                    input,
+                    format!("expected `=` and a value: `#![{} = ...]`", key.unraw()),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            if input.is_empty() {
+                return Err(expected(input, "expected the option's value after `=`"));
+            }
+            let value: Expr = input.parse()?;
+            if !input.is_empty() {
+                return Err(expected(input, "expected `]` after the option's value"));
+            }
+            Ok((key, value))
+        },
+    );
+    let (key, value) = match parsed {
+        Ok(option) => option,
+        Err(error) => return errors.push(error),
+    };
+    let key_name = key.unraw().to_string();
+    let duplicate = |errors: &mut Errors| {
+        errors.at(
+            key.span(),
+            format!("duplicate option `{key_name}`: each option is set once"),
+        );
+    };
+    match key_name.as_str() {
+        "name" => match &value {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            }) => {
+                if options.name.replace(name.clone()).is_some() {
+                    duplicate(errors);
+                }
+            }
+            _ => errors.spanned(&value, "expected a string literal: `#![name = \"...\"]`"),
+        },
+        "timeout" | "grace" => {
+            if let Some(example) = bare_number(&value) {
+                errors.spanned(
+                    &value,
+                    format!(
+                        "`{key_name}` is a `std::time::Duration`, not a number: write `Duration::from_secs({example})` or `Duration::from_millis({example})`"
+                    ),
+                );
+            }
+            let slot = if key_name == "timeout" {
+                &mut options.timeout
+            } else {
+                &mut options.grace
+            };
+            if slot.replace(value).is_some() {
+                duplicate(errors);
+            }
+        }
+        "limit" => {
+            if let Some(n) = int_literal(&value)
+                && n <= 0
+            {
+                errors.spanned(
+                    &value,
+                    "`limit` must be at least 1: a group with no slots could never start a task",
+                );
+            }
+            if options.limit.replace(value).is_some() {
+                duplicate(errors);
+            }
+        }
+        "mode" => {
+            let mode = match &value {
+                Expr::Path(path) if path.path.is_ident("fail_fast") => Some(Mode::FailFast),
+                Expr::Path(path) if path.path.is_ident("supervise") => Some(Mode::Supervise),
+                Expr::Path(path) if path.path.is_ident("settle") => Some(Mode::Settle),
+                _ => None,
+            };
+            match mode {
+                Some(mode) => {
+                    if options.mode.replace((key.clone(), mode)).is_some() {
+                        duplicate(errors);
+                    }
+                }
+                None => errors.spanned(
+                    &value,
+                    "unknown mode: expected `fail_fast`, `supervise` or `settle`",
+                ),
+            }
+        }
+        _ => errors.at(key.span(), unknown_option(&key_name)),
+    }
+}
+
+/// The literal of `5`, `2.5` or `5u64`, for the hint of a duration written as a number.
+fn bare_number(value: &Expr) -> Option<String> {
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) => Some(n.base10_digits().to_owned()),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(n),
+            ..
+        }) => Some(n.base10_digits().to_owned()),
+        _ => None,
+    }
+}
+
+/// The value of an integer literal, with its sign.
+fn int_literal(value: &Expr) -> Option<i128> {
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) => n.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => int_literal(expr).map(|n| -n),
+        Expr::Paren(paren) => int_literal(&paren.expr),
+        _ => None,
     }
 }
 
 fn unknown_option(name: &str) -> String {
     let list = "`name`, `timeout`, `limit`, `grace`, `mode`";
-    match OPTIONS
+    let best = OPTIONS
         .iter()
-        .min_by_key(|known| edit_distance(name, known))
-    {
-        Some(best) if edit_distance(name, best) <= 2 => {
-            format!("unknown option `{name}`; did you mean `{best}`? (options: {list})")
+        .min_by_key(|known| edit_distance(&name.to_lowercase(), known));
+    match best {
+        Some(best) if edit_distance(&name.to_lowercase(), best) <= 2 => {
+            format!("unknown option `{name}`: did you mean `{best}`? (the options are {list})")
         }
-        _ => format!("unknown option `{name}`; expected one of {list}"),
+        _ => format!("unknown option `{name}`: the options are {list}"),
     }
 }
 
 /// Levenshtein distance, for did-you-mean suggestions.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -306,134 +394,177 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `spawn` as a keyword, not a call of a function named `spawn`.
+/// `spawn` as the keyword, not the user's own `spawn(x)`, `spawn::f()`, `spawn!()`,
+/// `spawn.x`, `spawn[i]`, `spawn?` or a lone variable `spawn`.
 fn peek_spawn(input: ParseStream) -> Option<Span> {
     let keyword = input.peek(kw::spawn)
         && !input.peek2(syn::token::Paren)
+        && !input.peek2(syn::token::Bracket)
         && !input.peek2(Token![::])
         && !input.peek2(Token![!])
         && !input.peek2(Token![.])
+        && !input.peek2(Token![?])
+        && !input.peek2(Token![as])
+        && !input.peek2(Token![=])
         && !input.peek2(Token![;]);
+    let keyword = keyword && {
+        let fork = input.fork();
+        fork.parse::<kw::spawn>().is_ok() && !fork.is_empty()
+    };
     if !keyword {
         return None;
     }
     input.parse::<kw::spawn>().ok().map(|kw| kw.span)
 }
 
-fn parse_task(input: ParseStream) -> syn::Result<Task> {
+/// An error at the next token, or at the end of the piece (the token after it) without
+/// syn's "unexpected end of input" prefix, which reads oddly when the end is a `;`.
+fn expected(input: ParseStream, message: impl std::fmt::Display) -> syn::Error {
+    if input.is_empty() {
+        syn::Error::new(input.span(), message)
+    } else {
+        input.error(message)
+    }
+}
+
+/// One task, and the tokens after it (none, unless a `;` is missing).
+fn parse_task(input: ParseStream) -> syn::Result<(Task, Vec<TokenTree>)> {
     let binding = if input.peek(Token![_]) {
         Binding::Discard(input.parse()?)
     } else {
         let mutability: Option<Token![mut]> = input.parse()?;
-        let lookahead = input.lookahead1();
-        if !lookahead.peek(Ident) {
-            return Err(input.error("expected a task: `name = future;` or `_ = future;`"));
-        }
-        let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
-        if ident == "except" {
-            return Err(Error::new(
-                ident.span(),
+        if input.peek(kw::except) {
+            let except: kw::except = input.parse()?;
+            return Err(syn::Error::new(
+                except.span,
                 "expected `*` after `except`: arms are written `except* Type => ...`",
             ));
         }
+        if !input.peek(Ident) {
+            return Err(expected(
+                input,
+                "expected a task: `name = future;` or `_ = future;`",
+            ));
+        }
+        let ident: Ident = input.parse()?;
         Binding::Named { mutability, ident }
     };
     if !input.peek(Token![=]) || input.peek(Token![==]) || input.peek(Token![=>]) {
-        return Err(input.error(match &binding {
-            Binding::Named { ident, .. } => format!("expected `=` after the task name `{ident}`"),
-            Binding::Discard(_) => "expected `=` after `_`".to_owned(),
-        }));
+        return Err(expected(
+            input,
+            match &binding {
+                Binding::Named { ident, .. } => format!(
+                    "expected `=` after the task name: `{} = future;`",
+                    ident.unraw()
+                ),
+                Binding::Discard(_) => "expected `=` after `_`: `_ = future;`".to_owned(),
+            },
+        ));
     }
     input.parse::<Token![=]>()?;
     if input.is_empty() {
-        return Err(input.error("expected a future after `=`"));
+        return Err(expected(input, "expected a future after `=`"));
     }
-    let body = if input.peek(Token![for]) {
+    let (spawn, body) = if input.peek(Token![for]) {
         input.parse::<Token![for]>()?;
-        let pat = Box::new(syn::Pat::parse_single(input)?);
+        let pat = Box::new(syn::Pat::parse_multi_with_leading_vert(input)?);
+        if !input.peek(Token![in]) {
+            return Err(expected(
+                input,
+                "expected `in` after the fan-out's pattern: `name = for x in items => fetch(x);`",
+            ));
+        }
         input.parse::<Token![in]>()?;
         let iter = Expr::parse_without_eager_brace(input)?;
         if !input.peek(Token![=>]) {
-            return Err(input.error(
+            return Err(expected(
+                input,
                 "expected `=>` after the fan-out's iterator: `name = for x in items => fetch(x);`",
             ));
         }
         input.parse::<Token![=>]>()?;
+        if input.is_empty() {
+            return Err(expected(input, "expected a future after `=>`"));
+        }
         let spawn = peek_spawn(input);
         let expr: Expr = input.parse()?;
-        TaskBody::FanOut {
-            pat,
-            iter,
-            spawn,
-            expr,
-        }
+        (spawn, TaskBody::FanOut { pat, iter, expr })
     } else {
         let spawn = peek_spawn(input);
-        if spawn.is_some() && input.is_empty() {
-            return Err(input.error("expected a future after `spawn`"));
-        }
         let expr: Expr = input.parse()?;
-        TaskBody::Single { spawn, expr }
+        (spawn, TaskBody::Single(expr))
     };
-    if !input.is_empty() {
-        return Err(input.error("expected `;` after the task"));
-    }
-    Ok(Task { binding, body })
+    let rest: TokenStream = input.parse()?;
+    let task = Task {
+        binding,
+        spawn,
+        body,
+    };
+    Ok((task, rest.into_iter().collect()))
 }
 
-fn parse_arms(input: ParseStream) -> syn::Result<Vec<Arm>> {
-    let mut arms = Vec::new();
-    while !input.is_empty() {
-        let lookahead = input.lookahead1();
-        if !lookahead.peek(kw::except) {
-            if arms.is_empty() {
-                return Err(input
-                    .error("expected `;` before the next task, or an `except* Type => ...` arm"));
-            }
-            return Err(input.error("expected an `except* Type => ...` arm"));
+fn parse_arm(input: ParseStream) -> syn::Result<Arm> {
+    let except: kw::except = input.parse()?;
+    input.parse::<Token![*]>()?;
+    let ty = if input.peek(Token![_]) {
+        input.parse::<Token![_]>()?;
+        None
+    } else {
+        if input.is_empty() || input.peek(Token![=>]) || input.peek(Token![as]) {
+            return Err(expected(
+                input,
+                "expected an error type or `_` after `except*`",
+            ));
         }
-        let except: kw::except = input.parse()?;
-        if !input.peek(Token![*]) {
-            return Err(
-                input.error("expected `*` after `except`: arms are written `except* Type => ...`")
-            );
+        Some(input.parse::<syn::Type>()?)
+    };
+    let name = if input.peek(Token![as]) {
+        input.parse::<Token![as]>()?;
+        if !input.peek(Ident) {
+            return Err(expected(
+                input,
+                "expected a name for the matched errors after `as`",
+            ));
         }
-        input.parse::<Token![*]>()?;
-        let ty = if input.peek(Token![_]) {
-            input.parse::<Token![_]>()?;
-            None
-        } else {
-            let ty: syn::Type = input.parse().map_err(|e| {
-                Error::new(e.span(), "expected an error type or `_` after `except*`")
-            })?;
-            Some(ty)
-        };
-        let name = if input.peek(Token![as]) {
-            input.parse::<Token![as]>()?;
-            Some(input.parse::<Ident>()?)
-        } else {
-            None
-        };
-        if !input.peek(Token![=>]) {
-            return Err(input.error("expected `=>` and the arm's body"));
-        }
-        input.parse::<Token![=>]>()?;
-        let body: Expr = input.parse()?;
+        Some(input.parse::<Ident>()?)
+    } else {
+        None
+    };
+    if !input.peek(Token![=>]) {
+        return Err(expected(input, "expected `=>` and the arm's body"));
+    }
+    input.parse::<Token![=>]>()?;
+    if input.is_empty() {
+        return Err(expected(input, "expected the arm's body after `=>`"));
+    }
+    let body: Expr = input.parse()?;
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    }
+    if !input.is_empty() {
         let block = matches!(
             body,
-            Expr::Block(_) | Expr::If(_) | Expr::Match(_) | Expr::Loop(_)
+            Expr::Block(_)
+                | Expr::If(_)
+                | Expr::Match(_)
+                | Expr::Loop(_)
+                | Expr::While(_)
+                | Expr::ForLoop(_)
+                | Expr::Unsafe(_)
         );
-        if input.peek(Token![,]) {
-            input.parse::<Token![,]>()?;
-        } else if !input.is_empty() && !block {
-            return Err(input.error("expected `,` after the arm's body"));
-        }
-        arms.push(Arm {
-            except: except.span(),
-            ty,
-            name,
-            body,
-        });
+        return Err(expected(
+            input,
+            if block {
+                "expected another `except* Type => ...` arm"
+            } else {
+                "expected `,` after the arm's body"
+            },
+        ));
     }
-    Ok(arms)
+    Ok(Arm {
+        except: except.span,
+        ty,
+        name,
+        body,
+    })
 }

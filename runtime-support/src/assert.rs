@@ -6,38 +6,69 @@
 //! `#[diagnostic::do_not_recommend]` on the blanket impls keeps rustc from looking through them
 //! and reporting the inner bound with its generic message instead.
 //!
-//! The task helpers wrap those of [`branch`](crate::branch) with one change: the task is an
-//! [`IntoTask`] rather than a `Future`. One bound per call means one error per bad task; a
-//! separate `assert_future(expr)` around the expression would be reported a second time by the
-//! branch's own `Future` bound.
+//! The rule they keep, which the UI tests in `ui-tests/` hold every case to: **a bad task is
+//! one error, at the task**, and a good group is `Send` whenever its tasks are. rustc asks a
+//! generic type's bounds again wherever the expansion uses it (`cons`, `run`, `.await`, all at
+//! the whole macro), so:
 //!
-//! `Send + 'static` on `spawn` tasks stay plain bounds on purpose: for a future rustc reports
+//! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds;
+//! - the value types go through [`Poisoned`] projections, which become the compiler's error
+//!   type for a bad task, so that nothing mentioning them is reported again;
+//! - a `spawn` task's future is boxed as `dyn Future + Send` by `spawnable`, so that its
+//!   `Send`-ness is asked once, there;
+//! - no helper returns `impl Trait` whose hidden type holds a projection of the user's type:
+//!   a `Send` bound looking through it normalizes that projection again with the lifetimes
+//!   erased, and for `Box<dyn Error + Send + Sync>` the `E: Into<BoxError>` of `TaskResult`
+//!   then fails ("implementation of `From` is not general enough").
+//!
+//! `Send + 'static` on `spawn` tasks stay plain bounds on purpose: for a future, rustc reports
 //! which value is held across which `.await`, which no custom message could say.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::iter::Map;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
+
 use crate::branch::{
-    Branch, Settled, SpawnTask, Task, TaskResult, fan_out, settled, spawn_fan_out, spawn_task,
-    task,
+    Branch, FanOut, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
+    spawn_fan_out, spawn_task, task,
 };
+use crate::core::Core;
 use crate::error_group::TaskName;
 
-/// What a task expression must be: a future that the group awaits.
+/// What a task expression must be: a future that the group awaits, whose output is a
+/// [`TaskResult`].
+///
+/// One trait for both requirements, with `do_not_recommend` on its only impl, so that a bad
+/// task is one error, in these words, at the task. The type in the message says which
+/// requirement failed: `Result<u32, Error>` is no future; `impl Future<Output = u32>` outputs
+/// no `Result`.
 #[diagnostic::on_unimplemented(
-    message = "a task must be a future, but this expression is a `{Self}`",
-    label = "not a future",
-    note = "the group awaits its tasks: call an `async fn` (without `.await`), or wrap the work in `async {{ ... }}`"
+    message = "a task must be a future whose output is `Result<T, E>` or `()`, but this expression is `{Self}`",
+    label = "not a task",
+    note = "the group awaits its tasks: call an `async fn` without `.await`, or wrap the work in `async {{ ... }}`",
+    note = "a task's output is `Result<T, E>` (`E` converts into `Box<dyn Error + Send + Sync>`) or `()`; wrap a future that cannot fail in `cohort::infallible(...)` to bind its value as it is"
 )]
 pub trait IntoTask {
+    /// The future's output.
+    type Output: TaskResult;
     /// The future the group polls.
-    type Future: Future;
+    type Future: Future<Output = Self::Output>;
     /// The task as a future.
     fn into_task(self) -> Self::Future;
 }
 
 #[diagnostic::do_not_recommend]
-impl<F: Future> IntoTask for F {
+impl<F> IntoTask for F
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    type Output = F::Output;
     type Future = F;
     fn into_task(self) -> F {
         self
@@ -45,116 +76,251 @@ impl<F: Future> IntoTask for F {
 }
 
 /// The success value a task binds.
-type Value<T> = <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok;
-/// A task's own output, as `settle` mode binds it.
-type Outcome<T> = Result<
+pub type Value<T> = <<T as IntoTask>::Output as TaskResult>::Ok;
+/// A task's error.
+pub type Failure<T> = <<T as IntoTask>::Output as TaskResult>::Err;
+/// [`Value`], the long way: through the task's own `Future::Output`, so that for a task that
+/// is no future the projection cannot be normalized and is the compiler's error type.
+pub type Poisoned<T> = <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok;
+/// `settle` mode's binding, the long way.
+pub type Outcome<T> = Result<
     <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok,
     <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Err,
 >;
 
-/// `name = fut;`
-pub fn checked_task<T>(name: TaskName, fut: T) -> Task<T::Future, Value<T>>
-where
-    T: IntoTask,
-    <T::Future as Future>::Output: TaskResult,
-{
-    task(name, fut.into_task())
+pin_project! {
+    /// A branch whose bounds were checked where it was made, at the task, and are not asked
+    /// again where the expansion uses it (`cons`, `run`, `.await`): its `Branch` impl has no
+    /// bounds, and calls the branch's own methods through pointers taken when they held.
+    ///
+    /// Without it, a bad task would be reported once at the task and once more at the whole
+    /// macro, where the concrete branch's `Branch` impl asks for `F: Future` (or `Send`)
+    /// again. An `impl Branch` return would not do: its hidden type is normalized again
+    /// whenever a `Send` bound looks through it, with the lifetimes erased, and for an error
+    /// type such as `Box<dyn Error + Send + Sync>` the `E: Into<BoxError>` of `TaskResult` then
+    /// fails ("implementation of `From` is not general enough"), so that a group of such tasks
+    /// would not be `Send`. The price is an indirect call per poll of each branch.
+    #[derive(Debug)]
+    pub struct Checked<B, V> {
+        #[pin]
+        branch: B,
+        poll: fn(Pin<&mut B>, &mut Context<'_>, &mut Core) -> Poll<()>,
+        cancel: fn(Pin<&mut B>, &mut Core),
+        take: fn(Pin<&mut B>) -> Option<V>,
+    }
 }
 
-/// `name = spawn fut;`
-pub fn checked_spawn_task<T>(name: TaskName, fut: T) -> SpawnTask<T::Future, Value<T>>
+fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
+    Checked {
+        branch,
+        poll: B::poll_branch,
+        cancel: B::cancel,
+        take: B::take_output,
+    }
+}
+
+impl<B, V> Branch for Checked<B, V> {
+    type Output = V;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        (this.poll)(this.branch, cx, core)
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let this = self.project();
+        (this.cancel)(this.branch, core);
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<V> {
+        let this = self.project();
+        (this.take)(this.branch)
+    }
+}
+
+/// `name = fut;`
+pub fn checked_task<T>(name: TaskName, fut: T) -> Checked<Task<T::Future, Poisoned<T>>, Poisoned<T>>
 where
     T: IntoTask,
-    T::Future: Send + 'static,
-    <T::Future as Future>::Output: TaskResult + Send + 'static,
+    Poisoned<T>: Sized,
 {
-    spawn_task(name, fut.into_task())
+    checked(task(name, fut.into_task()))
 }
 
 /// `name = fut;` in `settle` mode.
-pub fn checked_settled_task<T>(name: TaskName, fut: T) -> Task<Settled<T::Future>, Outcome<T>>
-where
-    T: IntoTask,
-    <T::Future as Future>::Output: TaskResult,
-{
-    task(name, settled(fut.into_task()))
-}
-
-/// `name = spawn fut;` in `settle` mode.
-pub fn checked_settled_spawn_task<T>(
+#[allow(clippy::type_complexity)]
+pub fn checked_settled_task<T>(
     name: TaskName,
     fut: T,
-) -> SpawnTask<Settled<T::Future>, Outcome<T>>
+) -> Checked<Task<Settled<T::Future>, Outcome<T>>, Outcome<T>>
 where
     T: IntoTask,
-    T::Future: Send + 'static,
-    <T::Future as Future>::Output: TaskResult + Send + 'static,
-    Outcome<T>: Send + 'static,
+    Poisoned<T>: Sized,
 {
-    spawn_task(name, settled(fut.into_task()))
+    checked(task(name, settled(fut.into_task())))
 }
 
+/// The items of a fan-out, made into tasks: the user's closure, then `into_task`.
+type Items<I, C> = Map<<I as IntoIterator>::IntoIter, C>;
+
 /// `name = for pat in iter => fut;`
+#[allow(clippy::type_complexity)]
 pub fn checked_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
-    mut make: C,
-) -> impl Branch<Output = Vec<Value<T>>>
+    make: C,
+) -> Checked<FanOut<Items<I, C>, fn(T) -> T::Future, T::Future, Value<T>>, Vec<Value<T>>>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
-    <T::Future as Future>::Output: TaskResult,
 {
-    fan_out(name, iter, move |item| make(item).into_task())
-}
-
-/// `name = for pat in iter => spawn fut;`
-pub fn checked_spawn_fan_out<I, C, T>(
-    name: &'static str,
-    iter: I,
-    mut make: C,
-) -> impl Branch<Output = Vec<Value<T>>>
-where
-    I: IntoIterator,
-    C: FnMut(I::Item) -> T,
-    T: IntoTask,
-    T::Future: Send + 'static,
-    <T::Future as Future>::Output: TaskResult + Send + 'static,
-{
-    spawn_fan_out(name, iter, move |item| make(item).into_task())
+    let into_task: fn(T) -> T::Future = T::into_task;
+    checked(fan_out(name, iter.into_iter().map(make), into_task))
 }
 
 /// `name = for pat in iter => fut;` in `settle` mode.
+#[allow(clippy::type_complexity)]
 pub fn checked_settled_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
-    mut make: C,
-) -> impl Branch<Output = Vec<Outcome<T>>>
+    make: C,
+) -> Checked<
+    FanOut<
+        Items<I, C>,
+        fn(T) -> Settled<T::Future>,
+        Settled<T::Future>,
+        Result<Value<T>, Failure<T>>,
+    >,
+    Vec<Result<Value<T>, Failure<T>>>,
+>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
-    <T::Future as Future>::Output: TaskResult,
 {
-    fan_out(name, iter, move |item| settled(make(item).into_task()))
+    let settle: fn(T) -> Settled<T::Future> = |fut| settled(fut.into_task());
+    checked(fan_out(name, iter.into_iter().map(make), settle))
+}
+
+/// A `spawn` task's future, checked and boxed by `spawnable` or `settled_spawnable`.
+pub type Spawnable<O> = Pin<Box<dyn Future<Output = O> + Send + 'static>>;
+
+/// `spawn fut`: the task, checked (a future with a `Result` output, `Send + 'static`) and
+/// boxed, with its output already a plain `Result`.
+///
+/// The box keeps a bad `spawn` task to one error. `SpawnTask<F: Future, _>` and its `Branch`
+/// impl ask `F: Future + Send` wherever they are named; with the user's future as `F`, a task
+/// that is no future, or an `async fn`'s future that is not `Send` (which rustc checks on the
+/// spot, unlike an `async` block's), would be reported again at each use, at the whole macro.
+/// A `dyn Future + Send` is both by its type. It also names its output outright, where
+/// `Settled<F>`'s output goes through `F::Output: TaskResult`, which a `Send` bound looking
+/// through the group normalizes again with the lifetimes erased, and which for an error type
+/// such as `Box<dyn Error + Send + Sync>` then fails ("implementation of `From` is not general
+/// enough"). The cost is one allocation per spawned task, next to the one `tokio::spawn`
+/// makes.
+fn spawnable<T>(fut: T) -> Spawnable<Outcome<T>>
+where
+    T: IntoTask,
+    Poisoned<T>: Sized,
+    T::Future: Send + 'static,
+    Outcome<T>: Send + 'static,
+{
+    let fut = fut.into_task();
+    Box::pin(async move { fut.await.into_result() })
+}
+
+/// [`spawnable`] in `settle` mode: the task's own `Result` is the value.
+fn settled_spawnable<T>(fut: T) -> Spawnable<Result<Outcome<T>, Infallible>>
+where
+    T: IntoTask,
+    Poisoned<T>: Sized,
+    T::Future: Send + 'static,
+    Outcome<T>: Send + 'static,
+{
+    let fut = fut.into_task();
+    Box::pin(async move { Ok(fut.await.into_result()) })
+}
+
+/// `name = spawn fut;`
+///
+/// `Send + 'static` are asked here, at the task, and nowhere else (see `spawnable`).
+#[allow(clippy::type_complexity)]
+pub fn checked_spawn_task<T>(
+    name: TaskName,
+    fut: T,
+) -> Checked<SpawnTask<Spawnable<Outcome<T>>, Poisoned<T>>, Poisoned<T>>
+where
+    T: IntoTask,
+    Poisoned<T>: Sized,
+    T::Future: Send + 'static,
+    Outcome<T>: Send + 'static,
+{
+    checked(spawn_task(name, spawnable(fut)))
+}
+
+/// `name = spawn fut;` in `settle` mode.
+#[allow(clippy::type_complexity)]
+pub fn checked_settled_spawn_task<T>(
+    name: TaskName,
+    fut: T,
+) -> Checked<SpawnTask<Spawnable<Result<Outcome<T>, Infallible>>, Outcome<T>>, Outcome<T>>
+where
+    T: IntoTask,
+    Poisoned<T>: Sized,
+    T::Future: Send + 'static,
+    Outcome<T>: Send + 'static,
+{
+    checked(spawn_task(name, settled_spawnable(fut)))
+}
+
+/// `name = for pat in iter => spawn fut;`
+#[allow(clippy::type_complexity)]
+pub fn checked_spawn_fan_out<I, C, T>(
+    name: &'static str,
+    iter: I,
+    make: C,
+) -> Checked<
+    SpawnFanOut<Items<I, C>, fn(T) -> Spawnable<Outcome<T>>, Spawnable<Outcome<T>>, Poisoned<T>>,
+    Vec<Poisoned<T>>,
+>
+where
+    I: IntoIterator,
+    C: FnMut(I::Item) -> T,
+    T: IntoTask,
+    Poisoned<T>: Sized,
+    T::Future: Send + 'static,
+    Outcome<T>: Send + 'static,
+{
+    let boxed: fn(T) -> Spawnable<Outcome<T>> = spawnable;
+    checked(spawn_fan_out(name, iter.into_iter().map(make), boxed))
 }
 
 /// `name = for pat in iter => spawn fut;` in `settle` mode.
+#[allow(clippy::type_complexity)]
 pub fn checked_settled_spawn_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
-    mut make: C,
-) -> impl Branch<Output = Vec<Outcome<T>>>
+    make: C,
+) -> Checked<
+    SpawnFanOut<
+        Items<I, C>,
+        fn(T) -> Spawnable<Result<Outcome<T>, Infallible>>,
+        Spawnable<Result<Outcome<T>, Infallible>>,
+        Outcome<T>,
+    >,
+    Vec<Outcome<T>>,
+>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
+    Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    <T::Future as Future>::Output: TaskResult + Send + 'static,
     Outcome<T>: Send + 'static,
 {
-    spawn_fan_out(name, iter, move |item| settled(make(item).into_task()))
+    let boxed: fn(T) -> Spawnable<Result<Outcome<T>, Infallible>> = settled_spawnable;
+    checked(spawn_fan_out(name, iter.into_iter().map(make), boxed))
 }
 
 /// What `#![timeout = ...]` takes.

@@ -216,6 +216,20 @@ impl<H: Branch, T: Branch> Branch for Cons<H, T> {
     }
 }
 
+/// Whether the task's tokio budget is spent: the child is then not polled (a `JoinHandle` or
+/// a tokio resource would only return `Pending` and schedule a wake-up for later), and the
+/// waker is woken at once. `FuturesUnordered` counts a child that wakes itself as having
+/// yielded and returns after a bounded number of them; without this, a fan-out whose
+/// children all hit the exhausted budget re-polls every one of them on every poll, which is
+/// quadratic in the number of children.
+pub(crate) fn out_of_budget(cx: &Context<'_>) -> bool {
+    if tokio::task::coop::has_budget_remaining() {
+        return false;
+    }
+    cx.waker().wake_by_ref();
+    true
+}
+
 /// Polls a child, turning a panic into its payload.
 fn poll_caught<F: Future>(
     fut: Pin<&mut F>,
@@ -464,6 +478,9 @@ pin_project! {
 impl<F: Future> Future for Indexed<F> {
     type Output = (usize, Result<F::Output, Box<dyn Any + Send>>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if out_of_budget(cx) {
+            return Poll::Pending;
+        }
         let this = self.project();
         let index = *this.index;
         trace::in_span(this.span, || poll_caught(this.fut, cx)).map(|outcome| (index, outcome))
@@ -636,6 +653,9 @@ struct IndexedHandle<T> {
 impl<T> Future for IndexedHandle<T> {
     type Output = (usize, Result<T, JoinError>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if out_of_budget(cx) {
+            return Poll::Pending;
+        }
         let index = self.index;
         Pin::new(&mut self.handle)
             .poll(cx)

@@ -1,4 +1,5 @@
-//! What `except*` arms expand into: take the matching part of the remaining errors.
+//! What `except*` arms expand into: take the matching part of the remaining errors, keep the
+//! arms' fallback values, and propagate whatever no arm took.
 
 use std::error::Error;
 
@@ -12,6 +13,7 @@ use crate::error_group::ErrorGroup;
 )]
 pub trait ExceptType: Error + Send + Sync + 'static {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Error + Send + Sync + 'static> ExceptType for T {}
 
 /// Takes the errors of type `T` out of what earlier arms left, nesting kept.
@@ -26,15 +28,29 @@ pub fn take_rest(rest: &mut Option<ErrorGroup>) -> Option<ErrorGroup> {
     rest.take()
 }
 
-/// After the arms: what no arm matched propagates with `?`, structure kept.
-///
-/// # Errors
-///
-/// The remainder, if any.
-pub fn reraise(rest: Option<ErrorGroup>) -> Result<(), ErrorGroup> {
-    match rest {
-        Some(remainder) => Err(remainder),
-        None => Ok(()),
+/// The slot for the value an arm yields, typed after the group's successful value, so that
+/// an arm yielding something else is reported at the arm as "expected `(A, B)`".
+pub const fn value_slot<T>(_: &Result<T, ErrorGroup>) -> Option<T> {
+    None
+}
+
+/// What the enclosing function must return for errors that no arm took to propagate:
+/// `return Err(From::from(remainder))`, the `?` of the group.
+#[diagnostic::on_unimplemented(
+    message = "errors that no `except*` arm takes cannot propagate from a function returning `{Self}`",
+    label = "unmatched errors of this group are returned from here",
+    note = "the function (or async block) around `group!` must return `Result<_, E>` where `E: From<cohort::ErrorGroup>`: `cohort::ErrorGroup`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, or your own error type with that `From` impl",
+    note = "or handle every error in the group: end its arms with `except* _ => ...`"
+)]
+pub trait Propagate: Sized {
+    /// The early return that carries `remainder`.
+    fn propagate(remainder: ErrorGroup) -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, E: From<ErrorGroup>> Propagate for Result<T, E> {
+    fn propagate(remainder: ErrorGroup) -> Self {
+        Err(E::from(remainder))
     }
 }
 
@@ -43,9 +59,4 @@ pub fn reraise(rest: Option<ErrorGroup>) -> Result<(), ErrorGroup> {
 #[cold]
 pub fn unreachable_arm() -> ! {
     unreachable!("cohort: an error group was fully matched but no `except*` arm ran")
-}
-
-/// A stand-in value for the bindings of a `group!` that failed to compile.
-pub fn placeholder<T>() -> T {
-    unreachable!("cohort: placeholder of a group that failed to compile")
 }

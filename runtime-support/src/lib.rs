@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
+mod assert;
 mod branch;
 mod cancel;
 mod core;
@@ -26,6 +27,7 @@ pub use crate::scope::{Group, Scope, TaskHandle, scope};
 /// The expansion's API. Not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::assert::*;
     pub use crate::branch::{
         Branch, Cons, FanOut, Settled, SpawnFanOut, SpawnTask, Task, cons, fan_out, settled,
         spawn_fan_out, spawn_task, task,

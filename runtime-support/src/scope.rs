@@ -20,8 +20,8 @@ use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::branch::spawn_child;
 use crate::branch::{Branch, TaskResult};
+use crate::branch::{out_of_budget, spawn_child};
 use crate::cancel::{CancelReason, Signal};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
@@ -266,6 +266,9 @@ pin_project! {
 impl<F: Future> Future for Named<F> {
     type Output = (TaskName, Result<F::Output, Payload>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if out_of_budget(cx) {
+            return Poll::Pending;
+        }
         let this = self.project();
         let fut = this.fut;
         let polled = trace::in_span(this.span, || {

@@ -1,1 +1,1 @@
-//! placeholder
+//! No code: the compile-time tests are in `tests/`; see `README.md`.

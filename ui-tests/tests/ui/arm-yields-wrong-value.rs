@@ -1,0 +1,18 @@
+use cohort::{ErrorGroup, group};
+
+async fn fetch() -> Result<u32, std::io::Error> {
+    Ok(1)
+}
+
+async fn f() -> Result<u32, ErrorGroup> {
+    group! {
+        a = fetch();
+        b = fetch();
+        except* std::io::Error as errors => {
+            eprintln!("{errors}");
+        }
+    }
+    Ok(a + b)
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use cohort::{ErrorGroup, group};
+
+async fn fetch() -> Result<u32, std::io::Error> {
+    Ok(1)
+}
+
+async fn f() -> Result<(), ErrorGroup> {
+    group! {
+        a = fetch();
+        b = async {
+            let _detached = tokio::task::spawn_blocking(|| 1);
+            Ok::<_, std::io::Error>(())
+        };
+    }
+    let _ = (a, b);
+    Ok(())
+}
+
+fn main() {}

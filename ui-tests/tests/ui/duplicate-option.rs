@@ -1,0 +1,16 @@
+use cohort::{ErrorGroup, group};
+
+async fn fetch() -> Result<u32, std::io::Error> {
+    Ok(1)
+}
+
+async fn f() -> Result<u32, ErrorGroup> {
+    group! {
+        #![limit = 4]
+        #![limit = 8]
+        a = fetch();
+    }
+    Ok(a)
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use cohort::{ErrorGroup, group};
+
+async fn f() -> Result<(), ErrorGroup> {
+    group! {}
+    Ok(())
+}
+
+fn main() {}

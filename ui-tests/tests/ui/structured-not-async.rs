@@ -1,0 +1,8 @@
+use cohort::structured;
+
+#[structured]
+fn f() {
+    println!("not async");
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use cohort::structured;
+
+#[structured]
+pub struct Service {
+    _name: String,
+}
+
+fn main() {}

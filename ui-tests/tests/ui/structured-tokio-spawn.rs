@@ -1,0 +1,12 @@
+use cohort::structured;
+
+async fn fetch() -> Result<u32, std::io::Error> {
+    Ok(1)
+}
+
+#[structured]
+async fn f() {
+    let _detached = tokio::spawn(fetch());
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use cohort::structured;
+
+#[structured(strict)]
+async fn f() {}
+
+fn main() {}
