@@ -12,6 +12,7 @@ async fn item(i: u32) -> Result<u32, std::io::Error> {
 }
 
 async fn name(i: u32) -> Result<String, std::io::Error> {
+    tokio::task::yield_now().await;
     Ok(format!("item {i}"))
 }
 
