@@ -220,6 +220,8 @@ async fn cancelled_tells_why_the_group_is_cancelling() {
         .grace(ms(5))
         .scope(async |s| {
             s.spawn(watcher(&reasons));
+            // Let the watcher start: a task cancelled before its first poll never runs.
+            sleep(ms(1)).await;
             s.cancel();
             Ok::<_, std::io::Error>(())
         })

@@ -487,21 +487,47 @@ impl<F: Future> Future for Indexed<F> {
     }
 }
 
-/// The results of a fan-out, in input order.
+/// The results of a fan-out, in input order. Values of a zero-sized type (the `()` of a
+/// `_ = for ...` fan-out) go to a `Vec` of that type, which never allocates, so a fan-out
+/// over a million items that binds nothing keeps no memory per item; such values are all
+/// alike, so their order does not matter.
 #[derive(Debug)]
-struct Slots<T>(Vec<Option<T>>);
+struct Slots<T> {
+    values: Vec<Option<T>>,
+    zero_sized: Vec<T>,
+    count: usize,
+}
 
 impl<T> Slots<T> {
-    fn put(&mut self, index: usize, value: T) {
-        if self.0.len() <= index {
-            self.0.resize_with(index + 1, || None);
+    const fn new() -> Self {
+        Slots {
+            values: Vec::new(),
+            zero_sized: Vec::new(),
+            count: 0,
         }
-        self.0[index] = Some(value);
     }
 
-    /// Every value, if every item succeeded.
-    fn take(&mut self) -> Option<Vec<T>> {
-        std::mem::take(&mut self.0).into_iter().collect()
+    fn put(&mut self, index: usize, value: T) {
+        self.count += 1;
+        if size_of::<T>() == 0 {
+            self.zero_sized.push(value);
+            return;
+        }
+        if self.values.len() <= index {
+            self.values.resize_with(index + 1, || None);
+        }
+        self.values[index] = Some(value);
+    }
+
+    /// Every value, if each of the `items` items succeeded: never a prefix of them.
+    fn take(&mut self, items: usize) -> Option<Vec<T>> {
+        if self.count != items {
+            return None;
+        }
+        if size_of::<T>() == 0 {
+            return Some(std::mem::take(&mut self.zero_sized));
+        }
+        std::mem::take(&mut self.values).into_iter().collect()
     }
 }
 
@@ -514,6 +540,8 @@ pin_project! {
         iter: Option<I>,
         make: C,
         next: usize,
+        // The iterator was dropped before it was exhausted: the fan-out has no value.
+        stopped: bool,
         running: FuturesUnordered<Indexed<Fut>>,
         results: Slots<T>,
     }
@@ -537,8 +565,9 @@ where
         iter: Some(iter.into_iter()),
         make,
         next: 0,
+        stopped: false,
         running: FuturesUnordered::new(),
-        results: Slots(Vec::new()),
+        results: Slots::new(),
     }
 }
 
@@ -549,6 +578,7 @@ where
 /// item's panic, so the driver cancels and joins the siblings before resuming it.
 fn next_item<I: Iterator, Fut>(
     iter: &mut Option<I>,
+    stopped: &mut bool,
     make: &mut impl FnMut(I::Item) -> Fut,
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
@@ -557,6 +587,7 @@ fn next_item<I: Iterator, Fut>(
     if !core.try_start() {
         if !core.accepting() {
             *iter = None;
+            *stopped = true;
         }
         return None;
     }
@@ -569,6 +600,7 @@ fn next_item<I: Iterator, Fut>(
         }
         Err(payload) => {
             *iter = None;
+            *stopped = true;
             core.release();
             core.panicked(&task(), payload);
             None
@@ -589,7 +621,7 @@ where
         let this = self.project();
         loop {
             let name = *this.name;
-            while let Some(fut) = next_item(this.iter, this.make, core, || {
+            while let Some(fut) = next_item(this.iter, this.stopped, this.make, core, || {
                 TaskName::indexed(name, *this.next)
             }) {
                 let index = *this.next;
@@ -618,6 +650,7 @@ where
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let this = self.project();
         *this.iter = None;
+        *this.stopped = true;
         for _ in 0..this.running.len() {
             core.release();
         }
@@ -625,7 +658,13 @@ where
     }
 
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().results.take()
+        // Every item pulled must have succeeded, and the iterator must have been exhausted
+        // (not dropped because the group stopped accepting tasks).
+        let this = self.project();
+        if *this.stopped {
+            return None;
+        }
+        this.results.take(*this.next)
     }
 }
 
@@ -638,6 +677,8 @@ pin_project! {
         iter: Option<I>,
         make: C,
         next: usize,
+        // The iterator was dropped before it was exhausted: the fan-out has no value.
+        stopped: bool,
         running: FuturesUnordered<IndexedHandle<Fut::Output>>,
         results: Slots<T>,
     }
@@ -681,8 +722,9 @@ where
         iter: Some(iter.into_iter()),
         make,
         next: 0,
+        stopped: false,
         running: FuturesUnordered::new(),
-        results: Slots(Vec::new()),
+        results: Slots::new(),
     }
 }
 
@@ -699,7 +741,7 @@ where
         let this = self.project();
         loop {
             let name = *this.name;
-            while let Some(fut) = next_item(this.iter, this.make, core, || {
+            while let Some(fut) = next_item(this.iter, this.stopped, this.make, core, || {
                 TaskName::indexed(name, *this.next)
             }) {
                 let task = TaskName::indexed(name, *this.next);
@@ -728,6 +770,7 @@ where
     fn cancel(self: Pin<&mut Self>, _core: &mut Core) {
         let this = self.project();
         *this.iter = None;
+        *this.stopped = true;
         // Aborted, and still joined: the driver polls them until they are gone.
         for child in this.running.iter_mut() {
             child.handle.abort();
@@ -735,6 +778,12 @@ where
     }
 
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().results.take()
+        // Every item pulled must have succeeded, and the iterator must have been exhausted
+        // (not dropped because the group stopped accepting tasks).
+        let this = self.project();
+        if *this.stopped {
+            return None;
+        }
+        this.results.take(*this.next)
     }
 }

@@ -44,17 +44,18 @@ impl fmt::Display for CancelReason {
 pub(crate) struct Signal {
     token: CancellationToken,
     reason: OnceLock<CancelReason>,
+    /// The group is nested in another, whose cancellation reaches it through the token.
+    nested: bool,
 }
 
 impl Signal {
     /// A signal for a new group: a child of the enclosing group's signal, if any, so that a
     /// parent's cancellation reaches grandchildren.
     pub(crate) fn new() -> Arc<Self> {
-        let token = CURRENT
-            .try_with(|parent| parent.token.child_token())
-            .unwrap_or_default();
+        let parent = CURRENT.try_with(|parent| parent.token.child_token()).ok();
         Arc::new(Signal {
-            token,
+            nested: parent.is_some(),
+            token: parent.unwrap_or_default(),
             reason: OnceLock::new(),
         })
     }
@@ -67,6 +68,12 @@ impl Signal {
 
     pub(crate) fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
+    }
+
+    /// For a nested group: a future that wakes its driver when an enclosing group cancels
+    /// (nothing else would, when the group runs in a spawned task whose children sleep).
+    pub(crate) fn watch(&self) -> Option<tokio_util::sync::WaitForCancellationFutureOwned> {
+        self.nested.then(|| self.token.clone().cancelled_owned())
     }
 
     pub(crate) fn reason(&self) -> CancelReason {

@@ -155,7 +155,9 @@ impl Core {
     /// Asks for a slot to start a task. `false` if the group no longer accepts tasks or the
     /// limit is reached (the caller asks again on the next poll).
     pub(crate) fn try_start(&mut self) -> bool {
-        if !self.accepting {
+        if !self.accepting || self.signal.is_cancelled() {
+            // Cancelling, here or in an enclosing group: nothing new starts.
+            self.accepting = false;
             return false;
         }
         if self
@@ -177,6 +179,11 @@ impl Core {
             self.waiting = false;
             self.progressed = true;
         }
+    }
+
+    /// Stops starting tasks, whatever the mode (a deadline ends every mode).
+    pub(crate) fn stop_accepting(&mut self) {
+        self.accepting = false;
     }
 
     /// Whether new tasks may still start.

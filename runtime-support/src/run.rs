@@ -4,8 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Wake, Waker};
+
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::branch::Branch;
 use crate::cancel::{CURRENT, CancelReason};
@@ -34,6 +39,7 @@ pin_project! {
     #[doc(hidden)]
     #[derive(Debug)]
     #[must_use = "a group does nothing unless awaited"]
+    #[project = RunProj]
     pub struct Run<B> {
         core: Core,
         #[pin]
@@ -42,6 +48,8 @@ pin_project! {
         deadline: Option<Sleep>,
         #[pin]
         grace: Option<Sleep>,
+        #[pin]
+        watch: Option<WaitForCancellationFutureOwned>,
         phase: Phase,
         armed: bool,
         span: GroupSpan,
@@ -61,6 +69,7 @@ pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
         branches,
         deadline: None,
         grace: None,
+        watch: None,
         phase: Phase::Running,
         armed: false,
     }
@@ -70,35 +79,106 @@ impl<B: Branch> Future for Run<B> {
     type Output = Result<B::Output, ErrorGroup>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let signal = this.core.signal.clone();
+        let RunProj {
+            core,
+            branches,
+            deadline,
+            grace,
+            watch,
+            phase,
+            armed,
+            span,
+        } = self.project();
+        let signal = core.signal.clone();
+        let parts = Parts {
+            core,
+            branches,
+            deadline,
+            grace,
+            watch,
+            phase,
+            armed,
+        };
         // Children polled from here see this group in `cohort::cancelled()`, and nested
         // groups they start become children of this one.
-        in_span(this.span, || {
-            CURRENT.sync_scope(signal, || {
-                drive(
-                    this.core,
-                    this.branches,
-                    this.deadline,
-                    this.grace,
-                    this.phase,
-                    this.armed,
-                    cx,
-                )
-            })
-        })
+        in_span(span, || CURRENT.sync_scope(signal, || drive(parts, cx)))
     }
 }
 
-fn drive<B: Branch>(
-    core: &mut Core,
+/// A waker that records whether a child woke itself while it was polled.
+struct WokeFlag {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for WokeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// After the first failure and before the cancellation: polls the branches again while a
+/// child woke itself during the poll (a `FuturesUnordered` that yielded, a task that was
+/// ready at the same instant), so that every task already ready finishes and its error is
+/// kept. Runs only on the failure path; bounded, and it stops when the task's tokio budget
+/// is spent. Returns whether every branch is done.
+fn poll_ready_siblings<B: Branch>(
     mut branches: Pin<&mut B>,
-    mut deadline: Pin<&mut Option<Sleep>>,
-    mut grace: Pin<&mut Option<Sleep>>,
-    phase: &mut Phase,
-    armed: &mut bool,
+    core: &mut Core,
+    cx: &mut Context<'_>,
+) -> bool {
+    for _ in 0..16 {
+        if !tokio::task::coop::has_budget_remaining() {
+            break;
+        }
+        let flag = Arc::new(WokeFlag {
+            woken: AtomicBool::new(false),
+            inner: cx.waker().clone(),
+        });
+        let waker = Waker::from(flag.clone());
+        let done = branches
+            .as_mut()
+            .poll_branch(&mut Context::from_waker(&waker), core)
+            .is_ready();
+        if done {
+            return true;
+        }
+        if !flag.woken.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    false
+}
+
+/// The driver's view of a [`Run`]: everything but its span.
+struct Parts<'a, B> {
+    core: &'a mut Core,
+    branches: Pin<&'a mut B>,
+    deadline: Pin<&'a mut Option<Sleep>>,
+    grace: Pin<&'a mut Option<Sleep>>,
+    watch: Pin<&'a mut Option<WaitForCancellationFutureOwned>>,
+    phase: &'a mut Phase,
+    armed: &'a mut bool,
+}
+
+fn drive<B: Branch>(
+    parts: Parts<'_, B>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<B::Output, ErrorGroup>> {
+    let Parts {
+        core,
+        mut branches,
+        mut deadline,
+        mut grace,
+        mut watch,
+        phase,
+        armed,
+    } = parts;
     assert!(
         *phase != Phase::Done,
         "a cohort group polled after it completed"
@@ -109,6 +189,14 @@ fn drive<B: Branch>(
         if let Some(timeout) = core.options.timeout {
             deadline.set(Some(tokio::time::sleep(timeout)));
         }
+        watch.set(core.signal.watch());
+    }
+    if *phase == Phase::Running
+        && let Some(parent) = watch.as_mut().as_pin_mut()
+        && parent.poll(cx).is_ready()
+    {
+        // Seen below through `is_cancelling`; the watch has done its job.
+        watch.set(None);
     }
     loop {
         let mut reason = None;
@@ -118,11 +206,12 @@ fn drive<B: Branch>(
         {
             let timeout = core.options.timeout.unwrap_or_default();
             core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
+            core.stop_accepting();
             deadline.set(None);
             reason = Some(CancelReason::Deadline);
         }
 
-        let done = branches.as_mut().poll_branch(cx, core).is_ready();
+        let mut done = branches.as_mut().poll_branch(cx, core).is_ready();
 
         if core.has_panic() && *phase != Phase::Draining {
             // Panics are not errors: drop every sibling at once, join spawned ones, then
@@ -147,6 +236,11 @@ fn drive<B: Branch>(
                     }
                 }
                 if let Some(reason) = reason {
+                    // Siblings that became ready at this instant still finish first: their
+                    // errors belong in the group (Python runs every task that is ready
+                    // before the cancellation lands). No new task starts meanwhile.
+                    core.stop_accepting();
+                    done = poll_ready_siblings(branches.as_mut(), core, cx) || done;
                     core.start_cancel(reason);
                     match core.options.grace {
                         Some(period) => {

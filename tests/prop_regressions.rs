@@ -1,0 +1,258 @@
+//! The shrunk cases the properties of `prop_tree.rs` and `prop_macro.rs` found, kept as fixed
+//! tests: each states the guarantee it holds, and fails with the property's own report (the
+//! tree, the leaves' log, the model's expectation). See RELIABILITY.md, "What the properties
+//! found".
+
+mod common_prop;
+
+use common_prop::exact_case;
+use common_prop::tree::{Case, Child, Group, Leaf, Mode, Node, Opts, Runner};
+
+fn opts() -> Opts {
+    Opts {
+        timeout: None,
+        limit: None,
+        grace: None,
+        mode: Mode::FailFast,
+    }
+}
+
+fn leaf(leaf: Leaf) -> Child {
+    Child {
+        spawned: false,
+        node: Node::Leaf(leaf),
+    }
+}
+
+fn group(runner: Runner, opts: Opts, children: Vec<Child>) -> Child {
+    Child {
+        spawned: false,
+        node: Node::Group(Group {
+            runner,
+            opts,
+            children,
+        }),
+    }
+}
+
+fn scope(opts: Opts, children: Vec<Child>) -> Child {
+    group(Runner::Scope, opts, children)
+}
+
+fn root(runner: Runner, opts: Opts, children: Vec<Child>, drop_at: Option<u64>) -> Case {
+    Case {
+        root: Group {
+            runner,
+            opts,
+            children,
+        },
+        drop_at,
+    }
+}
+
+fn holds(case: &Case) {
+    if let Err(violation) = exact_case(case) {
+        panic!("\ncase:\n{case}\nviolation: {violation}");
+    }
+}
+
+/// A group whose enclosing group begins cancelling starts cancelling at that instant, with its
+/// own (here: no) grace period, even if none of its tasks watches `cancelled()`: the task due
+/// at 40 ms is dropped at 10 ms, not when the root's grace period ends. (Finding C.)
+#[test]
+fn a_nested_group_cancels_when_its_parent_does() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(1),
+            ..opts()
+        },
+        vec![
+            group(Runner::FanOut, opts(), vec![leaf(Leaf::Ok(4))]),
+            scope(opts(), vec![leaf(Leaf::Fail(1))]),
+        ],
+        None,
+    ));
+}
+
+/// A deadline stops the group in every mode: in supervise mode a task queued at the instant the
+/// deadline fires is not started (and, with a grace period, does not run and fail after the
+/// deadline). (Finding F.)
+#[test]
+fn a_deadline_starts_no_task_in_supervise_mode() {
+    holds(&root(
+        Runner::Scope,
+        opts(),
+        vec![scope(
+            opts(),
+            vec![scope(
+                Opts {
+                    mode: Mode::Supervise,
+                    timeout: Some(3),
+                    grace: Some(5),
+                    ..opts()
+                },
+                vec![leaf(Leaf::SpawnMore {
+                    after: 3,
+                    join: false,
+                    more: vec![Leaf::Fail(1)],
+                })],
+            )],
+        )],
+        None,
+    ));
+}
+
+/// What is ready at an instant happens before a cancellation decided at that instant: the task
+/// that fails at the deadline's instant, in a third nested group, is polled before the root's
+/// deadline drops it, even though two other nested groups were polled before it (a
+/// `FuturesUnordered` yields after polling every future once). (Finding G.)
+#[test]
+fn tasks_ready_at_the_cancelling_instant_run_first() {
+    holds(&root(
+        Runner::FanOut,
+        Opts {
+            timeout: Some(6),
+            ..opts()
+        },
+        vec![
+            scope(
+                Opts {
+                    mode: Mode::Supervise,
+                    ..opts()
+                },
+                vec![leaf(Leaf::SpawnMore {
+                    after: 6,
+                    join: false,
+                    more: vec![Leaf::Ok(1)],
+                })],
+            ),
+            scope(
+                opts(),
+                vec![leaf(Leaf::SpawnMore {
+                    after: 6,
+                    join: false,
+                    more: vec![Leaf::Ok(1)],
+                })],
+            ),
+            scope(
+                opts(),
+                vec![group(
+                    Runner::FanOut,
+                    opts(),
+                    vec![leaf(Leaf::Ok(1)), leaf(Leaf::Fail(6))],
+                )],
+            ),
+        ],
+        None,
+    ));
+}
+
+/// Once a group's enclosing group begins cancelling, the group starts nothing more: a slot
+/// freed by that cancellation does not start the next queued task. (Finding H.)
+#[test]
+fn no_task_starts_once_the_enclosing_group_cancels() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(1),
+            ..opts()
+        },
+        vec![
+            scope(opts(), vec![leaf(Leaf::Fail(1))]),
+            scope(
+                Opts {
+                    limit: Some(3),
+                    ..opts()
+                },
+                vec![
+                    leaf(Leaf::Ok(2)),
+                    leaf(Leaf::Ok(2)),
+                    group(Runner::FanOut, opts(), vec![leaf(Leaf::Ok(2))]),
+                    leaf(Leaf::Ok(1)),
+                ],
+            ),
+        ],
+        None,
+    ));
+}
+
+/// A nested group that its parent cancels (and gives a grace period) and that has no error of
+/// its own is not an error of its parent: no `Cancelled` leaf in the report. (Finding B.)
+#[test]
+fn a_cancelled_nested_group_is_not_an_error() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(10),
+            ..opts()
+        },
+        vec![
+            scope(
+                Opts {
+                    grace: Some(1),
+                    ..opts()
+                },
+                vec![
+                    leaf(Leaf::Hang),
+                    leaf(Leaf::Cleanup {
+                        work: None,
+                        clean: 5,
+                        fail: false,
+                    }),
+                ],
+            ),
+            leaf(Leaf::Fail(2)),
+        ],
+        None,
+    ));
+}
+
+/// A `group!` that returns `Ok` binds every task: a fan-out whose last item its cancellation
+/// dropped (here: its parent cancels it, and it has no grace period) has no value, and is not
+/// `Ok` with the items that finished. (Finding J.)
+#[test]
+fn a_cancelled_fan_out_does_not_return_a_prefix_of_its_items() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(10),
+            ..opts()
+        },
+        vec![
+            group(
+                Runner::FanOut,
+                opts(),
+                vec![leaf(Leaf::Ok(1)), leaf(Leaf::Ok(5))],
+            ),
+            scope(opts(), vec![leaf(Leaf::Fail(2))]),
+        ],
+        None,
+    ));
+}
+
+/// The same when the group stops pulling items (it is cancelling, with a grace period) and the
+/// running item then succeeds. (Finding J.)
+#[test]
+fn a_fan_out_that_stops_pulling_does_not_return_a_prefix_of_its_items() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(10),
+            ..opts()
+        },
+        vec![
+            group(
+                Runner::FanOut,
+                Opts {
+                    limit: Some(1),
+                    grace: Some(5),
+                    ..opts()
+                },
+                vec![leaf(Leaf::Ok(3)), leaf(Leaf::Ok(1))],
+            ),
+            scope(opts(), vec![leaf(Leaf::Fail(2))]),
+        ],
+        None,
+    ));
+}
