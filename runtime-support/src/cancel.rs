@@ -1,6 +1,7 @@
 //! Cooperative cancellation: how a child learns that its group is cancelling, and why.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,10 @@ impl fmt::Display for CancelReason {
 #[derive(Debug)]
 pub(crate) struct Signal {
     token: CancellationToken,
+    /// Set when this group begins cancelling: by its own `cancel`, or by its driver when it
+    /// sees an enclosing group's cancellation (before it polls any child). A lock-free
+    /// mirror of the token for the hot paths; the token itself takes a lock to read.
+    cancelling: AtomicBool,
     reason: OnceLock<CancelReason>,
     /// The group is nested in another, whose cancellation reaches it through the token.
     nested: bool,
@@ -54,6 +59,7 @@ impl Signal {
     pub(crate) fn new() -> Arc<Self> {
         let parent = CURRENT.try_with(|parent| parent.token.child_token()).ok();
         Arc::new(Signal {
+            cancelling: AtomicBool::new(false),
             nested: parent.is_some(),
             token: parent.unwrap_or_default(),
             reason: OnceLock::new(),
@@ -63,11 +69,23 @@ impl Signal {
     /// Starts cancelling for `reason`; the first reason given stands.
     pub(crate) fn cancel(&self, reason: CancelReason) {
         let _ = self.reason.set(reason);
+        self.cancelling.store(true, Ordering::Release);
         self.token.cancel();
     }
 
+    /// Whether the group's token is cancelled, exactly (it takes the token's lock).
     pub(crate) fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
+    }
+
+    /// Whether the group has begun cancelling, as its driver knows it: lock-free.
+    pub(crate) fn cancelling(&self) -> bool {
+        self.cancelling.load(Ordering::Acquire)
+    }
+
+    /// The driver saw an enclosing group's cancellation reach this group's token.
+    pub(crate) fn mark_cancelling(&self) {
+        self.cancelling.store(true, Ordering::Release);
     }
 
     /// For a nested group: a future that wakes its driver when an enclosing group cancels

@@ -155,7 +155,7 @@ impl Core {
     /// Asks for a slot to start a task. `false` if the group no longer accepts tasks or the
     /// limit is reached (the caller asks again on the next poll).
     pub(crate) fn try_start(&mut self) -> bool {
-        if !self.accepting || self.signal.is_cancelled() {
+        if !self.accepting || self.signal.cancelling() {
             // Cancelling, here or in an enclosing group: nothing new starts.
             self.accepting = false;
             return false;
@@ -288,7 +288,7 @@ impl Core {
     }
 
     pub(crate) fn is_cancelling(&self) -> bool {
-        self.signal.is_cancelled()
+        self.signal.cancelling()
     }
 
     /// The error of a group cancelled from outside before its tasks could finish.

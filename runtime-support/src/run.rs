@@ -195,7 +195,9 @@ fn drive<B: Branch>(
         && let Some(parent) = watch.as_mut().as_pin_mut()
         && parent.poll(cx).is_ready()
     {
-        // Seen below through `is_cancelling`; the watch has done its job.
+        // An enclosing group is cancelling: from here on nothing new starts, and the
+        // driver starts cancelling below (`is_cancelling`).
+        core.signal.mark_cancelling();
         watch.set(None);
     }
     loop {

@@ -132,7 +132,7 @@ impl<'scope> Scope<'scope, '_> {
     }
 
     fn enqueue(self, child: Queued<'scope>) -> bool {
-        if self.state.signal.is_cancelled() {
+        if self.state.signal.cancelling() {
             // The group is cancelling or finished: the task is refused and dropped unpolled.
             return false;
         }
