@@ -122,16 +122,17 @@ impl Wake for WokeFlag {
     }
 }
 
-/// After the first failure and before the cancellation: polls the branches again while a
+/// When the group has decided to cancel (a failure, its deadline, a winner, a cancellation
+/// from outside) and before it does: polls the branches again while a
 /// child woke itself during the poll (a `FuturesUnordered` that yielded, a task that was
 /// ready at the same instant), so that every task already ready finishes and its error is
-/// kept. Runs only on the failure path; bounded, and it stops when the task's tokio budget
-/// is spent. Returns whether every branch is done.
+/// kept. Runs only on the way into cancellation; bounded, and it stops when the task's tokio budget
+/// is spent. The driver polls the branches again right after, so what finished is seen there.
 fn poll_ready_siblings<B: Branch>(
     mut branches: Pin<&mut B>,
     core: &mut Core,
     cx: &mut Context<'_>,
-) -> bool {
+) {
     for _ in 0..16 {
         if !tokio::task::coop::has_budget_remaining() {
             break;
@@ -145,14 +146,10 @@ fn poll_ready_siblings<B: Branch>(
             .as_mut()
             .poll_branch(&mut Context::from_waker(&waker), core)
             .is_ready();
-        if done {
-            return true;
-        }
-        if !flag.woken.load(Ordering::Relaxed) {
+        if done || !flag.woken.load(Ordering::Relaxed) {
             break;
         }
     }
-    false
 }
 
 /// The driver's view of a [`Run`]: everything but its span.
@@ -213,7 +210,7 @@ fn drive<B: Branch>(
             reason = Some(CancelReason::Deadline);
         }
 
-        let mut done = branches.as_mut().poll_branch(cx, core).is_ready();
+        let done = branches.as_mut().poll_branch(cx, core).is_ready();
 
         if core.has_panic() && *phase != Phase::Draining {
             // Panics are not errors: drop every sibling at once, join spawned ones, then
@@ -242,7 +239,7 @@ fn drive<B: Branch>(
                     // errors belong in the group (Python runs every task that is ready
                     // before the cancellation lands). No new task starts meanwhile.
                     core.stop_accepting();
-                    done = poll_ready_siblings(branches.as_mut(), core, cx) || done;
+                    poll_ready_siblings(branches.as_mut(), core, cx);
                     core.start_cancel(reason);
                     match core.options.grace {
                         Some(period) => {
