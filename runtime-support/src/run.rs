@@ -123,11 +123,11 @@ impl Wake for WokeFlag {
 }
 
 /// When the group has decided to cancel (a failure, its deadline, a winner, a cancellation
-/// from outside) and before it does: polls the branches again while a
-/// child woke itself during the poll (a `FuturesUnordered` that yielded, a task that was
-/// ready at the same instant), so that every task already ready finishes and its error is
-/// kept. Runs only on the way into cancellation; bounded, and it stops when the task's tokio budget
-/// is spent. The driver polls the branches again right after, so what finished is seen there.
+/// from outside) and before it does: polls the branches again while a child woke itself
+/// during the poll (a `FuturesUnordered` that yielded, a task that was ready at the same
+/// instant), so that every task already ready finishes and its error is kept. Runs only on
+/// the way into cancellation; bounded, and it stops when the task's tokio budget is spent.
+/// The driver polls the branches again right after, so what finished is seen there.
 fn poll_ready_siblings<B: Branch>(
     mut branches: Pin<&mut B>,
     core: &mut Core,
