@@ -243,7 +243,7 @@ fn poll_caught<F: Future>(
 }
 
 /// Settles one finished child in `core`: its value, its error or its panic.
-fn settle<R: TaskResult>(
+pub(crate) fn settle<R: TaskResult>(
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
     outcome: Result<R, Box<dyn Any + Send>>,
@@ -267,7 +267,7 @@ fn settle<R: TaskResult>(
 }
 
 /// Settles a spawned child's join result: an abort we caused is not an error.
-fn settle_joined<R: TaskResult>(
+pub(crate) fn settle_joined<R: TaskResult>(
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
     joined: Result<R, JoinError>,

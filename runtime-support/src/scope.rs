@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::branch::{Branch, TaskResult};
-use crate::branch::{out_of_budget, spawn_child};
+use crate::branch::{out_of_budget, settle, settle_joined, spawn_child};
 use crate::cancel::{CancelReason, Signal};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
@@ -88,6 +88,19 @@ impl fmt::Debug for Scope<'_, '_> {
     }
 }
 
+impl<'scope> ScopeState<'scope, '_> {
+    /// The queue of tasks waiting for a slot. No user code runs while it is held (queued
+    /// tasks are taken out before they are dropped), so a poisoned lock is used as is.
+    fn queue(&self) -> MutexGuard<'_, VecDeque<Queued<'scope>>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes every queued task out, so that the caller drops them outside the lock.
+    fn take_queue(&self) -> VecDeque<Queued<'scope>> {
+        std::mem::take(&mut *self.queue())
+    }
+}
+
 impl fmt::Debug for ScopeState<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
@@ -136,11 +149,7 @@ impl<'scope> Scope<'scope, '_> {
             // The group is cancelling or finished: the task is refused and dropped unpolled.
             return false;
         }
-        self.state
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(child);
+        self.state.queue().push_back(child);
         true
     }
 
@@ -313,10 +322,7 @@ pin_project! {
     impl<'a, 'scope, 'env, B, T> PinnedDrop for ScopeBranch<'a, 'scope, 'env, B, T> {
         fn drop(this: Pin<&mut Self>) {
             // Frees the tasks that never got a slot, and the queue's buffer (see `Scope::queue`).
-            let queue = std::mem::take(
-                &mut *this.scope.queue.lock().unwrap_or_else(PoisonError::into_inner),
-            );
-            drop(queue);
+            drop(this.scope.take_queue());
         }
     }
 }
@@ -329,11 +335,14 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
         spawned: &mut FuturesUnordered<NamedHandle>,
         core: &mut Core,
     ) {
-        let mut queue = scope.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut queue = scope.queue();
         while !queue.is_empty() {
             if !core.try_start() {
                 if !core.accepting() {
-                    queue.clear();
+                    // Refused: dropped unpolled, outside the lock.
+                    let refused = std::mem::take(&mut *queue);
+                    drop(queue);
+                    drop(refused);
                 }
                 return;
             }
@@ -387,25 +396,13 @@ where
             Self::start_queued(this.scope, this.local, this.spawned, core);
             while let Poll::Ready(Some((name, outcome))) = this.local.poll_next_unpin(cx) {
                 core.release();
-                settle_child(core, name, outcome);
+                settle(core, || name, outcome);
             }
             while let Poll::Ready(Some((name, joined))) = this.spawned.poll_next_unpin(cx) {
                 core.release();
-                match joined {
-                    Ok(result) => settle_child(core, name, Ok(result)),
-                    Err(error) => {
-                        if let Ok(payload) = error.try_into_panic() {
-                            settle_child(core, name, Err(payload));
-                        }
-                    }
-                }
+                settle_joined(core, || name, joined);
             }
-            let queued = !this
-                .scope
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty();
+            let queued = !this.scope.queue().is_empty();
             if !queued || !core.can_start() {
                 break;
             }
@@ -415,12 +412,7 @@ where
                 break;
             }
         }
-        let queued = !this
-            .scope
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty();
+        let queued = !this.scope.queue().is_empty();
         if this.body.is_none() && this.local.is_empty() && this.spawned.is_empty() && !queued {
             Poll::Ready(())
         } else {
@@ -433,11 +425,7 @@ where
         if !core.keeps_body() {
             this.body.set(None);
         }
-        this.scope
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        drop(this.scope.take_queue());
         for _ in 0..this.local.len() {
             core.release();
         }
@@ -450,14 +438,6 @@ where
 
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         self.project().out.take()
-    }
-}
-
-fn settle_child(core: &mut Core, name: TaskName, outcome: Result<Result<(), BoxError>, Payload>) {
-    match outcome {
-        Ok(Ok(())) => core.succeeded(),
-        Ok(Err(error)) => core.fail(name, error),
-        Err(payload) => core.panicked(&name, payload),
     }
 }
 
