@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cancel::{CancelReason, Cancelled, Signal};
-use crate::error_group::{BoxError, ErrorGroup, Member, TaskName};
+use crate::error_group::{BoxError, ErrorGroup, TaskName};
 
 /// How a group reacts to a failing task.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -120,7 +120,8 @@ impl Options {
 pub struct Core {
     pub(crate) signal: Arc<Signal>,
     pub(crate) options: Options,
-    errors: Vec<Member<BoxError>>,
+    /// The errors so far, in completion order (the message is set when the group ends).
+    errors: ErrorGroup,
     /// The error of an imperative body: it comes last, as in Python.
     last: Option<(TaskName, BoxError)>,
     panic: Option<Box<dyn Any + Send>>,
@@ -140,7 +141,7 @@ impl Core {
         Core {
             signal: Signal::new(),
             options,
-            errors: Vec::new(),
+            errors: ErrorGroup::new(""),
             last: None,
             panic: None,
             in_flight: 0,
@@ -201,9 +202,7 @@ impl Core {
         }
         #[cfg(feature = "tracing")]
         tracing::event!(tracing::Level::WARN, task = %task, error = %error, "task failed");
-        let mut group = ErrorGroup::new("");
-        group.push_task_error(task, error);
-        self.errors.extend(group.into_members());
+        self.errors.push_task_error(task, error);
         if self.options.mode.fail_fast() {
             self.accepting = false;
         }
@@ -312,22 +311,21 @@ impl Core {
         if let Some(payload) = self.panic.take() {
             std::panic::resume_unwind(payload);
         }
+        let mut errors = std::mem::replace(&mut self.errors, ErrorGroup::new(""));
         if self.won {
             // The race was won: the losers' errors do not matter, and the body's own
             // error still does.
-            self.errors.clear();
+            errors = ErrorGroup::new("");
         }
         if let Some((task, error)) = self.last.take() {
-            let mut group = ErrorGroup::new("");
-            group.push_task_error(task, error);
-            self.errors.extend(group.into_members());
+            errors.push_task_error(task, error);
         }
-        if self.errors.is_empty() {
+        if errors.is_empty() {
             return Ok(());
         }
         Err(ErrorGroup::from_members(
             self.message(),
-            std::mem::take(&mut self.errors),
+            errors.into_members(),
         ))
     }
 }
