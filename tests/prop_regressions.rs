@@ -5,8 +5,9 @@
 
 mod common_prop;
 
-use common_prop::exact_case;
-use common_prop::tree::{Case, Child, Group, Leaf, Mode, Node, Opts, Runner};
+use common_prop::interp::Ctx;
+use common_prop::tree::{Case, Child, Group, Leaf, Mode, Node, Opts, Plan, Runner};
+use common_prop::{exact_case, observe, silence_leaf_panics};
 
 fn opts() -> Opts {
     Opts {
@@ -22,6 +23,11 @@ fn leaf(leaf: Leaf) -> Child {
         spawned: false,
         node: Node::Leaf(leaf),
     }
+}
+
+fn spawned(mut child: Child) -> Child {
+    child.spawned = true;
+    child
 }
 
 fn group(runner: Runner, opts: Opts, children: Vec<Child>) -> Child {
@@ -254,5 +260,156 @@ fn a_fan_out_that_stops_pulling_does_not_return_a_prefix_of_its_items() {
             scope(opts(), vec![leaf(Leaf::Fail(2))]),
         ],
         None,
+    ));
+}
+
+/// Every error raised before cancellation is reported: a nested group that collected an error
+/// and is then dropped by its parent's fail-fast (here while it gives a task its grace period)
+/// hands that error up. (Finding A.)
+#[test]
+fn errors_of_a_nested_group_dropped_by_its_parent_are_kept() {
+    holds(&root(
+        Runner::Scope,
+        opts(),
+        vec![
+            scope(
+                Opts {
+                    grace: Some(10),
+                    ..opts()
+                },
+                vec![
+                    leaf(Leaf::Fail(1)),
+                    leaf(Leaf::Cleanup {
+                        work: None,
+                        clean: 5,
+                        fail: false,
+                    }),
+                ],
+            ),
+            leaf(Leaf::Fail(2)),
+        ],
+        None,
+    ));
+}
+
+/// The same through a deadline, nested deeper, in supervise mode: the error at 40 ms is kept
+/// when the middle group's deadline drops the inner group at 100 ms. (Finding A.)
+#[test]
+fn errors_of_a_nested_group_dropped_by_a_deadline_are_kept() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            grace: Some(1),
+            ..opts()
+        },
+        vec![scope(
+            Opts {
+                mode: Mode::Supervise,
+                timeout: Some(10),
+                limit: Some(1),
+                ..opts()
+            },
+            vec![
+                leaf(Leaf::Ok(3)),
+                scope(
+                    Opts {
+                        mode: Mode::Supervise,
+                        ..opts()
+                    },
+                    vec![
+                        leaf(Leaf::Fail(1)),
+                        leaf(Leaf::SpawnMore {
+                            after: 1,
+                            join: false,
+                            more: vec![Leaf::Fail(7)],
+                        }),
+                    ],
+                ),
+            ],
+        )],
+        None,
+    ));
+}
+
+/// The same when the nested group runs on a worker: its error is not lost when the task it
+/// runs in is aborted. (Findings A and E.)
+#[test]
+fn errors_of_a_spawned_nested_group_dropped_by_its_parent_are_kept() {
+    holds(&root(
+        Runner::FanOut,
+        Opts {
+            timeout: Some(2),
+            ..opts()
+        },
+        vec![scope(
+            opts(),
+            vec![spawned(scope(
+                Opts {
+                    grace: Some(1),
+                    ..opts()
+                },
+                vec![leaf(Leaf::Ok(2)), leaf(Leaf::Fail(1))],
+            ))],
+        )],
+        None,
+    ));
+}
+
+/// "A task spawned on the runtime's workers is joined, not just aborted": also when it belongs
+/// to a nested group that its parent drops. Nothing of the tree is alive when the root returns.
+/// (Finding E.)
+#[test]
+fn nested_spawned_tasks_are_joined_before_the_root_returns() {
+    silence_leaf_panics();
+    let case = root(
+        Runner::Scope,
+        opts(),
+        vec![
+            scope(
+                Opts {
+                    timeout: Some(1),
+                    ..opts()
+                },
+                vec![leaf(Leaf::Ok(1))],
+            ),
+            scope(opts(), vec![spawned(leaf(Leaf::Ok(1)))]),
+        ],
+        None,
+    );
+    let plan = Plan::compile(&case, 10);
+    let observed = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+        .block_on(async { observe(&plan, Ctx::new(&plan), false).await });
+    assert_eq!(
+        observed.live_at_end, 0,
+        "{} task(s) of the tree still alive when the root returned ({:?})",
+        observed.live_at_end, observed.outcome
+    );
+}
+
+/// A scope whose body awaits its tasks' handles ends at the instant its last task does, in the
+/// same poll: otherwise its enclosing scope's `FuturesUnordered` counts it as having yielded
+/// and, after two such children, stops polling the rest at that instant, so a task due at the
+/// instant its root is dropped from outside was dropped instead of finishing. (Finding L.)
+#[test]
+fn every_task_due_at_the_instant_the_root_is_dropped_finishes_first() {
+    holds(&root(
+        Runner::Scope,
+        Opts {
+            mode: Mode::Supervise,
+            ..opts()
+        },
+        vec![scope(
+            opts(),
+            vec![
+                scope(opts(), vec![leaf(Leaf::Ok(5))]),
+                scope(opts(), vec![leaf(Leaf::Ok(5))]),
+                scope(opts(), vec![leaf(Leaf::Ok(5))]),
+            ],
+        )],
+        Some(5),
     ));
 }

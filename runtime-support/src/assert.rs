@@ -37,6 +37,7 @@ use crate::branch::{
     Branch, FanOut, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
     spawn_fan_out, spawn_task, task,
 };
+use crate::cancel::Orphan;
 use crate::core::Core;
 use crate::error_group::TaskName;
 
@@ -107,6 +108,7 @@ pin_project! {
         poll: fn(Pin<&mut B>, &mut Context<'_>, &mut Core) -> Poll<()>,
         cancel: fn(Pin<&mut B>, &mut Core),
         take: fn(Pin<&mut B>) -> Option<V>,
+        orphan: fn(Pin<&mut B>, &mut Vec<(TaskName, Orphan)>),
     }
 }
 
@@ -116,6 +118,7 @@ fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
         poll: B::poll_branch,
         cancel: B::cancel,
         take: B::take_output,
+        orphan: B::orphan,
     }
 }
 
@@ -135,6 +138,11 @@ impl<B, V> Branch for Checked<B, V> {
     fn take_output(self: Pin<&mut Self>) -> Option<V> {
         let this = self.project();
         (this.take)(this.branch)
+    }
+
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        (this.orphan)(this.branch, orphans);
     }
 }
 

@@ -9,6 +9,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -16,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::CURRENT;
+use crate::cancel::{Current, Orphan, Signal, enter, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::trace::{self, GroupSpan, SpanSlot};
@@ -161,6 +162,9 @@ pub trait Branch {
     fn cancel(self: Pin<&mut Self>, core: &mut Core);
     /// The success values, once every child succeeded.
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output>;
+    /// The group is dropped before it ended: aborts the spawned children still running and
+    /// moves them to `orphans`, for the enclosing group to join.
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>);
 }
 
 /// The empty end of a list of branches.
@@ -173,6 +177,7 @@ impl Branch for () {
     fn take_output(self: Pin<&mut Self>) -> Option<()> {
         Some(())
     }
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
 }
 
 pin_project! {
@@ -213,6 +218,11 @@ impl<H: Branch, T: Branch> Branch for Cons<H, T> {
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         let this = self.project();
         Some((this.head.take_output()?, this.tail.take_output()?))
+    }
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        this.head.orphan(orphans);
+        this.tail.orphan(orphans);
     }
 }
 
@@ -283,13 +293,58 @@ pub(crate) fn settle_joined<R: TaskResult>(
 
 /// Spawns a child on the runtime's workers, carrying its group's cancellation signal (and,
 /// with `tracing`, its span).
-pub(crate) fn spawn_child<F>(core: &Core, task: &TaskName, fut: F) -> AbortOnDropHandle<F::Output>
+pub(crate) fn spawn_child<F>(
+    core: &mut Core,
+    task: &TaskName,
+    fut: F,
+) -> AbortOnDropHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let fut = trace::instrument(fut, task, core);
-    AbortOnDropHandle::new(tokio::spawn(CURRENT.scope(core.signal.clone(), fut)))
+    AbortOnDropHandle::new(tokio::spawn(Carry {
+        signal: core.signal().clone(),
+        task: task.clone(),
+        fut,
+    }))
+}
+
+pin_project! {
+    /// A spawned child: polled with its group as the current one, as in-place children are.
+    struct Carry<F> {
+        signal: Arc<Signal>,
+        task: TaskName,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Carry<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _frame = enter(Current::Group(this.signal.clone()), Some(this.task.clone()));
+        this.fut.poll(cx)
+    }
+}
+
+/// A spawned child whose group is dropped: aborted, and joined by the enclosing group.
+pub(crate) fn orphan<R>(handle: AbortOnDropHandle<R>) -> Orphan
+where
+    R: TaskResult + Send + 'static,
+{
+    handle.abort();
+    Box::pin(async move {
+        match handle.await {
+            // It finished before the abort landed: its error still counts.
+            Ok(output) => Ok(output.into_result().err().map(Into::into)),
+            Err(error) => match error.try_into_panic() {
+                Ok(payload) => Err(payload),
+                Err(_cancelled) => Ok(None),
+            },
+        }
+    })
 }
 
 pin_project! {
@@ -347,6 +402,7 @@ where
         }
         let outcome = {
             let _entered = this.span.enter(this.name, core);
+            let _task = in_task(this.name.clone());
             ready!(poll_caught(fut, cx))
         };
         this.fut.set(None);
@@ -369,6 +425,8 @@ where
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         self.project().out.take()
     }
+
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
 }
 
 /// The state of a spawned task.
@@ -462,12 +520,22 @@ where
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         self.project().out.take()
     }
+
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        if let Spawned::Running(_) = this.state
+            && let Spawned::Running(handle) = std::mem::replace(this.state, Spawned::Done)
+        {
+            orphans.push((this.name.clone(), orphan(handle)));
+        }
+    }
 }
 
 pin_project! {
     /// A future tagged with its index in a fan-out; panics are caught and returned.
     #[derive(Debug)]
     struct Indexed<F> {
+        name: &'static str,
         index: usize,
         span: GroupSpan,
         #[pin]
@@ -483,6 +551,7 @@ impl<F: Future> Future for Indexed<F> {
         }
         let this = self.project();
         let index = *this.index;
+        let _task = in_task(TaskName::indexed(this.name, index));
         trace::in_span(this.span, || poll_caught(this.fut, cx)).map(|outcome| (index, outcome))
     }
 }
@@ -626,6 +695,7 @@ where
             }) {
                 let index = *this.next;
                 this.running.push(Indexed {
+                    name,
                     index,
                     span: trace::task_span(|| TaskName::indexed(name, index), core),
                     fut,
@@ -666,6 +736,8 @@ where
         }
         this.results.take(*this.next)
     }
+
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
 }
 
 pin_project! {
@@ -785,5 +857,12 @@ where
             return None;
         }
         this.results.take(*this.next)
+    }
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        let name = *this.name;
+        for child in std::mem::take(this.running) {
+            orphans.push((TaskName::indexed(name, child.index), orphan(child.handle)));
+        }
     }
 }

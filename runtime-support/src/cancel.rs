@@ -1,10 +1,17 @@
 //! Cooperative cancellation: how a child learns that its group is cancelling, and why.
 
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::error_group::{BoxError, Member, TaskName};
 
 /// Why a group began cancelling its children.
 ///
@@ -40,69 +47,354 @@ impl fmt::Display for CancelReason {
     }
 }
 
-/// The part of a group that its children can see: the cancellation signal and its reason.
-#[derive(Debug)]
+impl CancelReason {
+    /// The reason as a non-zero byte, for [`Signal`]'s state (0 is "running").
+    const fn code(self) -> u8 {
+        match self {
+            CancelReason::SiblingFailed => 1,
+            CancelReason::SiblingPanicked => 2,
+            CancelReason::SiblingSucceeded => 3,
+            CancelReason::Deadline => 4,
+            CancelReason::Cancelled => 5,
+            CancelReason::Parent => 6,
+        }
+    }
+
+    const fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            1 => CancelReason::SiblingFailed,
+            2 => CancelReason::SiblingPanicked,
+            3 => CancelReason::SiblingSucceeded,
+            4 => CancelReason::Deadline,
+            5 => CancelReason::Cancelled,
+            6 => CancelReason::Parent,
+            _ => return None,
+        })
+    }
+}
+
+/// The part of a group that its children and nested groups can see: whether it is cancelling
+/// and why, the way to wait for that, and its inbox for what dropped nested groups hand up.
+///
+/// A group makes one only when something needs it (see [`Current`]): a fixed group of
+/// in-place tasks that never cancels and has no nested group allocates none.
 pub(crate) struct Signal {
-    token: CancellationToken,
-    /// Set when this group begins cancelling: by its own `cancel`, or by its driver when it
-    /// sees an enclosing group's cancellation (before it polls any child). A lock-free
-    /// mirror of the token for the hot paths; the token itself takes a lock to read.
-    cancelling: AtomicBool,
-    reason: OnceLock<CancelReason>,
-    /// The group is nested in another, whose cancellation reaches it through the token.
-    nested: bool,
+    /// 0 while the group runs; then the [`CancelReason::code`] of the first reason given.
+    state: AtomicU8,
+    /// The signal of the enclosing group, for a nested group: its cancellation reaches this
+    /// one, and this one's errors go there if it is dropped before it ends.
+    parent: Option<Arc<Signal>>,
+    /// The task of the enclosing group that this group runs in: where what it hands up is
+    /// filed.
+    key: TaskName,
+    /// Whether `slow.mail` may hold something: read without the lock on every poll.
+    has_mail: AtomicBool,
+    slow: Mutex<Slow>,
+}
+
+/// The parts of a [`Signal`] that only slow paths touch.
+#[derive(Default)]
+struct Slow {
+    /// Made on demand, for children awaiting [`cancelled`] and for nested groups that must
+    /// wake when this group cancels.
+    token: Option<CancellationToken>,
+    /// What nested groups handed up, not yet filed by this group's driver.
+    mail: Vec<Mail>,
+    /// Set when this group was dropped before it ended: mail is then passed on to the
+    /// enclosing group, inside a nested group with this message.
+    forward: Option<Cow<'static, str>>,
+}
+
+impl fmt::Debug for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signal")
+            .field("cancelling", &self.is_cancelling())
+            .field("nested", &self.parent.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Signal {
-    /// A signal for a new group: a child of the enclosing group's signal, if any, so that a
-    /// parent's cancellation reaches grandchildren.
-    pub(crate) fn new() -> Arc<Self> {
-        let parent = CURRENT.try_with(|parent| parent.token.child_token()).ok();
+    fn with_parent(parent: Option<Arc<Signal>>, key: TaskName) -> Arc<Self> {
         Arc::new(Signal {
-            cancelling: AtomicBool::new(false),
-            nested: parent.is_some(),
-            token: parent.unwrap_or_default(),
-            reason: OnceLock::new(),
+            state: AtomicU8::new(0),
+            parent,
+            key,
+            has_mail: AtomicBool::new(false),
+            slow: Mutex::new(Slow::default()),
         })
+    }
+
+    /// The signal of a group that no other group encloses.
+    pub(crate) fn root() -> Arc<Self> {
+        Signal::with_parent(None, TaskName::new("task"))
+    }
+
+    /// The signal of a group that runs in task `key` of the group whose signal is `parent`.
+    pub(crate) fn nested(parent: Arc<Signal>, key: TaskName) -> Arc<Self> {
+        Signal::with_parent(Some(parent), key)
+    }
+
+    /// The signal of a group that starts here: nested in the enclosing group, if any.
+    pub(crate) fn here() -> Arc<Self> {
+        match enclosing() {
+            Some((parent, key)) => Signal::nested(parent, key),
+            None => Signal::root(),
+        }
+    }
+
+    fn slow(&self) -> MutexGuard<'_, Slow> {
+        // No user code runs while the lock is held.
+        self.slow.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Starts cancelling for `reason`; the first reason given stands.
     pub(crate) fn cancel(&self, reason: CancelReason) {
-        let _ = self.reason.set(reason);
-        self.cancelling.store(true, Ordering::Release);
-        self.token.cancel();
+        let _ = self
+            .state
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+        // Under the lock, so that a token made at the same time sees the state (`token`).
+        if let Some(token) = &self.slow().token {
+            token.cancel();
+        }
     }
 
-    /// Whether the group's token is cancelled, exactly (it takes the token's lock).
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
-    }
-
-    /// Whether the group has begun cancelling, as its driver knows it: lock-free.
-    pub(crate) fn cancelling(&self) -> bool {
-        self.cancelling.load(Ordering::Acquire)
-    }
-
-    /// The driver saw an enclosing group's cancellation reach this group's token.
-    pub(crate) fn mark_cancelling(&self) {
-        self.cancelling.store(true, Ordering::Release);
-    }
-
-    /// For a nested group: a future that wakes its driver when an enclosing group cancels
-    /// (nothing else would, when the group runs in a spawned task whose children sleep).
-    pub(crate) fn watch(&self) -> Option<tokio_util::sync::WaitForCancellationFutureOwned> {
-        self.nested.then(|| self.token.clone().cancelled_owned())
+    /// Whether this group or an enclosing one has begun cancelling: lock-free.
+    pub(crate) fn is_cancelling(&self) -> bool {
+        let mut signal = self;
+        loop {
+            if signal.state.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            match &signal.parent {
+                Some(parent) => signal = parent,
+                None => return false,
+            }
+        }
     }
 
     pub(crate) fn reason(&self) -> CancelReason {
-        // A token cancelled without a reason of its own was cancelled through its parent.
-        self.reason.get().copied().unwrap_or(CancelReason::Parent)
+        // Cancelling without a reason of its own: an enclosing group is cancelling.
+        CancelReason::from_code(self.state.load(Ordering::Acquire)).unwrap_or(CancelReason::Parent)
+    }
+
+    /// A token cancelled when this group or an enclosing one begins cancelling.
+    pub(crate) fn token(&self) -> CancellationToken {
+        let mut slow = self.slow();
+        if let Some(token) = &slow.token {
+            return token.clone();
+        }
+        let token = match &self.parent {
+            Some(parent) => parent.token().child_token(),
+            None => CancellationToken::new(),
+        };
+        if self.state.load(Ordering::Acquire) != 0 {
+            token.cancel();
+        }
+        slow.token = Some(token.clone());
+        token
+    }
+
+    /// For a nested group: a future that wakes its driver when an enclosing group cancels
+    /// (nothing else would, when the group's task is not polled by that group, or is polled
+    /// by a combinator that polls only what woke).
+    pub(crate) fn watch(&self) -> Option<WaitForCancellationFutureOwned> {
+        self.parent
+            .as_ref()
+            .map(|parent| parent.token().cancelled_owned())
+    }
+
+    /// Hands `mail` to this group, or, if it was dropped, on to the groups above it.
+    pub(crate) fn post(&self, mut mail: Mail) {
+        let mut signal = self;
+        loop {
+            let mut slow = signal.slow();
+            let Some(message) = slow.forward.clone() else {
+                slow.mail.push(mail);
+                signal.has_mail.store(true, Ordering::Release);
+                return;
+            };
+            drop(slow);
+            mail.path.insert(
+                0,
+                Hop {
+                    task: signal.key.clone(),
+                    message,
+                },
+            );
+            match &signal.parent {
+                Some(parent) => signal = parent,
+                // A group that no other group encloses was dropped: its caller dropped
+                // what it would have returned, this with it.
+                None => return,
+            }
+        }
+    }
+
+    /// What was handed to this group since the last call.
+    pub(crate) fn take_mail(&self) -> Vec<Mail> {
+        if !self.has_mail.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut slow = self.slow();
+        self.has_mail.store(false, Ordering::Relaxed);
+        std::mem::take(&mut slow.mail)
+    }
+
+    /// The group was dropped before it ended: from now on what is handed to it goes to the
+    /// enclosing group, under its task, inside a nested group with `message`.
+    pub(crate) fn forward(&self, message: Cow<'static, str>) {
+        let left = {
+            let mut slow = self.slow();
+            slow.forward = Some(message);
+            self.has_mail.store(false, Ordering::Relaxed);
+            std::mem::take(&mut slow.mail)
+        };
+        for mail in left {
+            self.post(mail);
+        }
     }
 }
 
-tokio::task_local! {
-    /// The signal of the group whose children are being polled right now.
-    pub(crate) static CURRENT: Arc<Signal>;
+/// Where a [`Mail`] goes inside the group that files it: under `task`, in the nested group
+/// with `message` (created if it is not there yet).
+#[derive(Debug)]
+pub(crate) struct Hop {
+    pub(crate) task: TaskName,
+    pub(crate) message: Cow<'static, str>,
+}
+
+/// What a nested group dropped before it ended hands up, so that nothing it collected is lost
+/// and none of its spawned tasks outlives the root.
+pub(crate) struct Mail {
+    /// The nested groups between the group that files it and the one it comes from,
+    /// outermost first.
+    pub(crate) path: Vec<Hop>,
+    pub(crate) content: Content,
+}
+
+pub(crate) enum Content {
+    /// Errors it collected.
+    Errors(Vec<Member>),
+    /// A panic it caught and had not resumed yet.
+    Panic(Box<dyn Any + Send>),
+    /// One of its spawned tasks, aborted, which the group filing it joins before it ends.
+    Orphan(TaskName, Orphan),
+}
+
+/// A spawned task whose group was dropped, aborted: resolves when it is gone, to its error
+/// (it may have finished before the abort), nothing, or its panic.
+pub(crate) type Orphan =
+    Pin<Box<dyn Future<Output = Result<Option<BoxError>, Box<dyn Any + Send>>> + Send>>;
+
+/// What the group being polled shows its children (through a thread-local set around each
+/// poll of its driver, and of each spawned child).
+#[derive(Default)]
+pub(crate) enum Current {
+    /// No group: the future runs outside of any.
+    #[default]
+    Outside,
+    /// A group without a [`Signal`] yet. It has no enclosing group and is not cancelling
+    /// (either would have made one); a child that needs the signal makes it, and the driver
+    /// adopts it.
+    Lazy,
+    /// A group and its signal.
+    Group(Arc<Signal>),
+}
+
+thread_local! {
+    static GROUP: Cell<Current> = const { Cell::new(Current::Outside) };
+    /// The task of that group being polled: a nested group started there is filed under it.
+    static KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
+}
+
+/// Restores the previous group (and task) when dropped, even on unwinding.
+pub(crate) struct Frame {
+    group: Current,
+    key: Option<TaskName>,
+}
+
+/// Makes `group` (running task `key`, if known) what its children see, until the frame drops.
+pub(crate) fn enter(group: Current, key: Option<TaskName>) -> Frame {
+    Frame {
+        group: GROUP.with(|cell| cell.replace(group)),
+        key: KEY.with(|cell| cell.replace(key)),
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        let group = std::mem::take(&mut self.group);
+        let key = self.key.take();
+        let _ = GROUP.try_with(|cell| cell.set(group));
+        let _ = KEY.try_with(|cell| cell.set(key));
+    }
+}
+
+/// Restores the previous task of the group when dropped.
+pub(crate) struct KeyFrame(Option<TaskName>);
+
+/// Marks `key` as the task of the current group being polled, until the guard drops.
+pub(crate) fn in_task(key: TaskName) -> KeyFrame {
+    KeyFrame(KEY.with(|cell| cell.replace(Some(key))))
+}
+
+impl Drop for KeyFrame {
+    fn drop(&mut self) {
+        let key = self.0.take();
+        let _ = KEY.try_with(|cell| cell.set(key));
+    }
+}
+
+/// Applies `f` to the current group, then puts it back.
+fn with_current<R>(f: impl FnOnce(&mut Current) -> R) -> Option<R> {
+    GROUP
+        .try_with(|cell| {
+            let mut current = cell.take();
+            let result = f(&mut current);
+            cell.set(current);
+            result
+        })
+        .ok()
+}
+
+/// The signal of the group being polled, made now if it has none yet.
+pub(crate) fn current_signal() -> Option<Arc<Signal>> {
+    with_current(|current| match current {
+        Current::Outside => None,
+        Current::Lazy => {
+            let signal = Signal::root();
+            *current = Current::Group(signal.clone());
+            Some(signal)
+        }
+        Current::Group(signal) => Some(signal.clone()),
+    })
+    .flatten()
+}
+
+/// The signal a child of the group being polled made for it, if any.
+pub(crate) fn made_signal() -> Option<Arc<Signal>> {
+    with_current(|current| match current {
+        Current::Group(signal) => Some(signal.clone()),
+        _ => None,
+    })
+    .flatten()
+}
+
+/// For a group that starts now: the enclosing group's signal and the task it runs in.
+pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
+    let parent = current_signal()?;
+    let key = KEY
+        .try_with(|cell| {
+            let key = cell.take();
+            let copy = key.clone();
+            cell.set(key);
+            copy
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(TaskName::new("task"));
+    Some((parent, key))
 }
 
 /// Waits until the enclosing group begins cancelling, and tells why.
@@ -148,20 +440,23 @@ tokio::task_local! {
 /// # }
 /// ```
 pub async fn cancelled() -> CancelReason {
-    match CURRENT.try_with(Arc::clone) {
-        Ok(signal) => {
-            signal.token.cancelled().await;
+    match current_signal() {
+        Some(signal) => {
+            signal.token().cancelled_owned().await;
             signal.reason()
         }
-        Err(_) => std::future::pending().await,
+        None => std::future::pending().await,
     }
 }
 
 /// Whether the enclosing group has begun cancelling. `false` outside of any group.
 pub fn is_cancelled() -> bool {
-    CURRENT
-        .try_with(|signal| signal.is_cancelled())
-        .unwrap_or(false)
+    // A group without a signal is not cancelling.
+    with_current(|current| match current {
+        Current::Group(signal) => signal.is_cancelling(),
+        _ => false,
+    })
+    .unwrap_or(false)
 }
 
 /// A group was cancelled from outside (by [`Scope::cancel`](crate::Scope::cancel) or by its

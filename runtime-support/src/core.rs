@@ -2,10 +2,18 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use crate::cancel::{CancelReason, Cancelled, Signal};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use crate::cancel::{
+    CancelReason, Cancelled, Content, Current, Hop, Mail, Orphan, Signal, current_signal,
+    enclosing, made_signal,
+};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 
 /// How a group reacts to a failing task.
@@ -118,13 +126,12 @@ impl Options {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Core {
-    pub(crate) signal: Arc<Signal>,
+    /// Made when something needs it (see [`Current`]); a nested group and a scope have one
+    /// from the start.
+    pub(crate) signal: Option<Arc<Signal>>,
     pub(crate) options: Options,
-    /// The errors so far, in completion order (the message is set when the group ends).
-    errors: ErrorGroup,
-    /// The error of an imperative body: it comes last, as in Python.
-    last: Option<(TaskName, BoxError)>,
-    panic: Option<Box<dyn Any + Send>>,
+    /// What only failing or dropped groups need, allocated on the first error.
+    cold: Option<Box<Cold>>,
     in_flight: usize,
     /// Some task could not start because the limit was reached.
     waiting: bool,
@@ -136,14 +143,66 @@ pub struct Core {
     won: bool,
 }
 
-impl Core {
-    pub(crate) fn new(options: Options) -> Self {
-        Core {
-            signal: Signal::new(),
-            options,
+/// The part of a [`Core`] that a group which runs to success never needs.
+struct Cold {
+    /// The errors so far, in completion order (the message is set when the group ends).
+    errors: ErrorGroup,
+    /// The error of an imperative body: it comes last, as in Python.
+    last: Option<(TaskName, BoxError)>,
+    panic: Option<Box<dyn Any + Send>>,
+    /// Spawned tasks of dropped nested groups, handed up to be joined before this group ends.
+    orphans: FuturesUnordered<Adopted>,
+}
+
+impl Default for Cold {
+    fn default() -> Self {
+        Cold {
             errors: ErrorGroup::new(""),
             last: None,
             panic: None,
+            orphans: FuturesUnordered::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Cold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cold")
+            .field("errors", &self.errors)
+            .field("panicked", &self.panic.is_some())
+            .field("orphans", &self.orphans.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handed-up spawned task, joined by the group that adopted it.
+struct Adopted {
+    path: Vec<Hop>,
+    task: TaskName,
+    orphan: Orphan,
+}
+
+impl Future for Adopted {
+    type Output = (
+        Vec<Hop>,
+        TaskName,
+        Result<Option<BoxError>, Box<dyn Any + Send>>,
+    );
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let end = ready!(self.orphan.as_mut().poll(cx));
+        let this = &mut *self;
+        Poll::Ready((std::mem::take(&mut this.path), this.task.clone(), end))
+    }
+}
+
+impl Core {
+    /// The state of a `group!`: its signal is made at its first poll, if it is nested, or
+    /// when something needs it.
+    pub(crate) const fn new(options: Options) -> Self {
+        Core {
+            signal: None,
+            options,
+            cold: None,
             in_flight: 0,
             waiting: false,
             progressed: false,
@@ -153,32 +212,73 @@ impl Core {
         }
     }
 
+    /// The state of a scope, whose handle needs the signal before the first poll.
+    pub(crate) fn with_signal(options: Options, signal: Arc<Signal>) -> Self {
+        let mut core = Core::new(options);
+        core.signal = Some(signal);
+        core
+    }
+
+    /// At the first poll: a group started inside another is nested in it.
+    pub(crate) fn bind(&mut self) {
+        if self.signal.is_none() {
+            self.signal = enclosing().map(|(parent, key)| Signal::nested(parent, key));
+        }
+    }
+
+    /// What the group's children see while its driver polls them.
+    pub(crate) fn current(&self) -> Current {
+        match &self.signal {
+            Some(signal) => Current::Group(signal.clone()),
+            None => Current::Lazy,
+        }
+    }
+
+    /// Takes the signal a child made for the group during the poll, if it has none yet.
+    pub(crate) fn adopt(&mut self) {
+        if self.signal.is_none() {
+            self.signal = made_signal();
+        }
+    }
+
+    /// The group's signal, made now if needed. Only while its driver polls (its frame is
+    /// the current one).
+    pub(crate) fn signal(&mut self) -> &Arc<Signal> {
+        self.signal.get_or_insert_with(|| {
+            current_signal().unwrap_or_else(|| unreachable!("called while the group is polled"))
+        })
+    }
+
+    fn cold(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
     /// Asks for a slot to start a task. `false` if the group no longer accepts tasks or the
     /// limit is reached (the caller asks again on the next poll).
     pub(crate) fn try_start(&mut self) -> bool {
-        if !self.accepting || self.signal.cancelling() {
+        if !self.accepting || self.is_cancelling() {
             // Cancelling, here or in an enclosing group: nothing new starts.
             self.accepting = false;
             return false;
         }
-        if self
-            .options
-            .limit
-            .is_some_and(|limit| self.in_flight >= limit)
-        {
-            self.waiting = true;
-            return false;
+        if let Some(limit) = self.options.limit {
+            if self.in_flight >= limit {
+                self.waiting = true;
+                return false;
+            }
+            self.in_flight += 1;
         }
-        self.in_flight += 1;
         true
     }
 
     /// A started task finished or was dropped.
     pub(crate) fn release(&mut self) {
-        self.in_flight -= 1;
-        if self.waiting {
-            self.waiting = false;
-            self.progressed = true;
+        if self.options.limit.is_some() {
+            self.in_flight -= 1;
+            if self.waiting {
+                self.waiting = false;
+                self.progressed = true;
+            }
         }
     }
 
@@ -202,7 +302,11 @@ impl Core {
         }
         #[cfg(feature = "tracing")]
         tracing::event!(tracing::Level::WARN, task = %task, error = %error, "task failed");
-        self.errors.push_task_error(task, error);
+        self.cold().errors.push_task_error(task, error);
+        self.failed();
+    }
+
+    fn failed(&mut self) {
         if self.options.mode.fail_fast() {
             self.accepting = false;
         }
@@ -233,9 +337,9 @@ impl Core {
     /// Whether the imperative body keeps running while its tasks are cancelled: when the
     /// group was ended on purpose, or a task won the race, the body still makes the value.
     pub(crate) fn keeps_body(&self) -> bool {
-        self.panic.is_none()
+        !self.has_panic()
             && matches!(
-                self.signal.reason(),
+                self.reason(),
                 CancelReason::Cancelled | CancelReason::SiblingSucceeded
             )
             && (self.won || !self.has_errors())
@@ -244,10 +348,8 @@ impl Core {
     /// Records the error of an imperative body: it cancels like any error but is listed
     /// after the tasks' errors.
     pub(crate) fn fail_last(&mut self, task: TaskName, error: BoxError) {
-        self.last = Some((task, error));
-        if self.options.mode.fail_fast() {
-            self.accepting = false;
-        }
+        self.cold().last = Some((task, error));
+        self.failed();
     }
 
     /// Records a panic; the first payload is the one resumed.
@@ -256,13 +358,14 @@ impl Core {
         tracing::event!(tracing::Level::ERROR, task = %task, "task panicked");
         let _ = task;
         self.accepting = false;
-        if self.panic.is_none() {
-            self.panic = Some(payload);
+        let cold = self.cold();
+        if cold.panic.is_none() {
+            cold.panic = Some(payload);
         }
     }
 
     pub(crate) fn has_panic(&self) -> bool {
-        self.panic.is_some()
+        self.cold.as_ref().is_some_and(|cold| cold.panic.is_some())
     }
 
     pub(crate) fn fails_fast(&self) -> bool {
@@ -270,7 +373,9 @@ impl Core {
     }
 
     pub(crate) fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || self.last.is_some()
+        self.cold
+            .as_ref()
+            .is_some_and(|cold| !cold.errors.is_empty() || cold.last.is_some())
     }
 
     pub(crate) fn take_progress(&mut self) -> bool {
@@ -283,18 +388,147 @@ impl Core {
         #[cfg(feature = "tracing")]
         tracing::event!(tracing::Level::INFO, reason = %reason, "group cancelling");
         self.accepting = false;
-        self.signal.cancel(reason);
+        self.signal().cancel(reason);
     }
 
+    /// Whether this group or an enclosing one has begun cancelling. A group without a
+    /// signal has no enclosing group and has not begun.
     pub(crate) fn is_cancelling(&self) -> bool {
-        self.signal.cancelling()
+        self.signal
+            .as_ref()
+            .is_some_and(|signal| signal.is_cancelling())
+    }
+
+    fn reason(&self) -> CancelReason {
+        self.signal
+            .as_ref()
+            .map_or(CancelReason::Parent, |signal| signal.reason())
+    }
+
+    /// Files what dropped nested groups handed up since the last call.
+    pub(crate) fn take_mail(&mut self) {
+        let Some(signal) = &self.signal else { return };
+        for mail in signal.take_mail() {
+            self.file(mail);
+        }
+    }
+
+    fn file(&mut self, mail: Mail) {
+        let Mail { path, content } = mail;
+        match content {
+            Content::Errors(members) => {
+                #[cfg(feature = "tracing")]
+                tracing::event!(
+                    tracing::Level::WARN,
+                    errors = members.len(),
+                    "errors handed up by a dropped group"
+                );
+                let mut group = &mut self.cold().errors;
+                for hop in &path {
+                    group = group.nested_mut(&hop.task, &hop.message);
+                }
+                for member in members {
+                    group.push(member);
+                }
+                self.failed();
+            }
+            Content::Panic(payload) => {
+                let task = path
+                    .first()
+                    .map_or(TaskName::new("task"), |hop| hop.task.clone());
+                self.panicked(&task, payload);
+            }
+            Content::Orphan(task, orphan) => {
+                self.cold().orphans.push(Adopted { path, task, orphan })
+            }
+        }
+    }
+
+    /// Files handed-up mail and joins handed-up spawned tasks: `Ready` once there is none
+    /// left.
+    pub(crate) fn poll_orphans(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            self.take_mail();
+            let Some(cold) = self.cold.as_mut() else {
+                return Poll::Ready(());
+            };
+            if cold.orphans.is_empty() {
+                return Poll::Ready(());
+            }
+            let Some((path, task, end)) = ready!(cold.orphans.poll_next_unpin(cx)) else {
+                continue;
+            };
+            match end {
+                // A nested group ended by the drop of its enclosing group: not an error.
+                Ok(None) => {}
+                Ok(Some(error)) if is_cancellation(&*error) => {}
+                Ok(Some(error)) => {
+                    let mut group = &mut self.cold().errors;
+                    for hop in &path {
+                        group = group.nested_mut(&hop.task, &hop.message);
+                    }
+                    group.push_task_error(task, error);
+                    self.failed();
+                }
+                Err(payload) => self.panicked(&task, payload),
+            }
+        }
+    }
+
+    /// The group is dropped before it ended: hands what it collected (its errors, a panic
+    /// not yet resumed, its spawned tasks, aborted) to the enclosing group, and from now on
+    /// passes on what its own nested groups hand to it. A group that no other group
+    /// encloses has no one to hand to: its caller dropped its result.
+    pub(crate) fn hand_up(&mut self, spawned: Vec<(TaskName, Orphan)>) {
+        let Some(signal) = self.signal.clone() else {
+            return;
+        };
+        signal.cancel(CancelReason::Parent);
+        signal.forward(self.message());
+        let post = |content| {
+            signal.post(Mail {
+                path: Vec::new(),
+                content,
+            });
+        };
+        if let Some(cold) = self.cold.take() {
+            let Cold {
+                errors,
+                last,
+                panic,
+                orphans,
+            } = *cold;
+            let mut members = errors.into_members();
+            if let Some((task, error)) = last {
+                let mut last = ErrorGroup::new("");
+                last.push_task_error(task, error);
+                members.extend(last.into_members());
+            }
+            if !members.is_empty() && !self.won {
+                post(Content::Errors(members));
+            }
+            if let Some(payload) = panic {
+                post(Content::Panic(payload));
+            }
+            for adopted in orphans {
+                signal.post(Mail {
+                    path: adopted.path,
+                    content: Content::Orphan(adopted.task, adopted.orphan),
+                });
+            }
+        }
+        for (task, orphan) in spawned {
+            post(Content::Orphan(task, orphan));
+        }
     }
 
     /// The error of a group cancelled from outside before its tasks could finish.
     pub(crate) fn cancelled_group(&self) -> ErrorGroup {
         let mut group = ErrorGroup::new(self.message());
-        let reason = self.signal.reason();
-        group.push_task_error(TaskName::new("cancelled"), Box::new(Cancelled::new(reason)));
+        group.push_task_error(
+            TaskName::new("cancelled"),
+            Box::new(Cancelled::new(self.reason())),
+        );
         group
     }
 
@@ -308,16 +542,24 @@ impl Core {
     /// Ends the group: resumes a child's panic, or hands back the errors.
     pub(crate) fn finish(&mut self) -> Result<(), ErrorGroup> {
         self.finished = true;
-        if let Some(payload) = self.panic.take() {
+        let Some(cold) = self.cold.take() else {
+            return Ok(());
+        };
+        let Cold {
+            mut errors,
+            last,
+            panic,
+            ..
+        } = *cold;
+        if let Some(payload) = panic {
             std::panic::resume_unwind(payload);
         }
-        let mut errors = std::mem::replace(&mut self.errors, ErrorGroup::new(""));
         if self.won {
             // The race was won: the losers' errors do not matter, and the body's own
             // error still does.
             errors = ErrorGroup::new("");
         }
-        if let Some((task, error)) = self.last.take() {
+        if let Some((task, error)) = last {
             errors.push_task_error(task, error);
         }
         if errors.is_empty() {
@@ -346,8 +588,10 @@ impl Drop for Core {
         // Dropped before it finished: the group's own future was dropped (parent
         // cancellation). Children are dropped or aborted with it; grandchildren in nested
         // groups that hold a child token hear about it too.
-        if !self.finished {
-            self.signal.cancel(CancelReason::Parent);
+        if !self.finished
+            && let Some(signal) = &self.signal
+        {
+            signal.cancel(CancelReason::Parent);
         }
     }
 }

@@ -25,6 +25,7 @@ use std::error::Error;
 use std::fmt::{self, Debug, Display, Formatter, Write as _};
 use std::iter::FusedIterator;
 use std::mem;
+use std::sync::Arc;
 
 /// The default leaf error type of an [`ErrorGroup`]: any error that can cross threads.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -55,15 +56,52 @@ const MAX_DEBUG_DEPTH: usize = 32;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TaskName {
-    name: Cow<'static, str>,
+    name: Text,
     index: Option<usize>,
+}
+
+/// A task name's text: borrowed for the names the macros write, shared for names computed at
+/// run time, so that a clone never copies the text.
+#[derive(Clone)]
+enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Static(text) => text,
+            Text::Shared(text) => text,
+        }
+    }
+}
+
+impl Debug for Text {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
 }
 
 impl TaskName {
     /// A task name without an index, usable in `const` context.
     pub const fn new(name: &'static str) -> Self {
         Self {
-            name: Cow::Borrowed(name),
+            name: Text::Static(name),
             index: None,
         }
     }
@@ -71,7 +109,7 @@ impl TaskName {
     /// The name of item `index` (0-based) of the fan-out `name`, usable in `const` context.
     pub const fn indexed(name: &'static str, index: usize) -> Self {
         Self {
-            name: Cow::Borrowed(name),
+            name: Text::Static(name),
             index: Some(index),
         }
     }
@@ -79,7 +117,7 @@ impl TaskName {
     /// A task name computed at run time.
     pub fn owned(name: String) -> Self {
         Self {
-            name: Cow::Owned(name),
+            name: Text::Shared(name.into()),
             index: None,
         }
     }
@@ -95,7 +133,7 @@ impl TaskName {
 
     /// The binding name, without the index.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
     }
 
     /// The fan-out index, if the task is an item of a fan-out.
@@ -107,8 +145,8 @@ impl TaskName {
 impl Display for TaskName {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self.index {
-            None => f.write_str(&self.name),
-            Some(index) => write!(f, "{}[{index}]", self.name),
+            None => f.write_str(self.name()),
+            Some(index) => write!(f, "{}[{index}]", self.name()),
         }
     }
 }
@@ -415,6 +453,27 @@ impl ErrorGroup<BoxError> {
                 group: *group,
             }),
             Err(error) => self.push_leaf(task, error),
+        }
+    }
+
+    /// The nested group under `task` with `message`, the last one if there are several,
+    /// created at the end if there is none: where the errors a dropped nested group
+    /// collected are put when they are handed up to this group, piece by piece.
+    pub(crate) fn nested_mut(&mut self, task: &TaskName, message: &str) -> &mut Self {
+        let found = self.members.iter().rposition(|member| match member {
+            Member::Group { task: t, group } => t == task && group.message == message,
+            Member::Leaf { .. } => false,
+        });
+        let index = found.unwrap_or_else(|| {
+            self.members.push(Member::Group {
+                task: task.clone(),
+                group: ErrorGroup::new(message.to_owned()),
+            });
+            self.members.len() - 1
+        });
+        match &mut self.members[index] {
+            Member::Group { group, .. } => group,
+            Member::Leaf { .. } => unreachable!("found a nested group"),
         }
     }
 

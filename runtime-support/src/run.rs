@@ -13,7 +13,7 @@ use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::branch::Branch;
-use crate::cancel::{CURRENT, CancelReason};
+use crate::cancel::{CancelReason, enter};
 use crate::core::{Core, Options};
 use crate::elapsed::Elapsed;
 use crate::error_group::{ErrorGroup, TaskName};
@@ -32,44 +32,65 @@ enum Phase {
 }
 
 pin_project! {
-    /// The future of a group: completes once every child has finished.
-    ///
-    /// Dropping it cancels the group: in-place children are dropped with it, spawned ones are
-    /// aborted, and nested groups' children observe [`CancelReason::Parent`].
-    #[doc(hidden)]
-    #[derive(Debug)]
-    #[must_use = "a group does nothing unless awaited"]
-    #[project = RunProj]
-    pub struct Run<B> {
-        core: Core,
-        #[pin]
-        branches: B,
+    /// The timers of a group that has a deadline, a grace period or an enclosing group:
+    /// boxed, so that a group without them stays small.
+    #[derive(Debug, Default)]
+    struct Timers {
         #[pin]
         deadline: Option<Sleep>,
         #[pin]
         grace: Option<Sleep>,
         #[pin]
         watch: Option<WaitForCancellationFutureOwned>,
+    }
+}
+
+pin_project! {
+    /// The future of a group: completes once every child has finished.
+    ///
+    /// Dropping it cancels the group: in-place children are dropped with it, spawned ones are
+    /// aborted, and nested groups' children observe [`CancelReason::Parent`]. A nested group
+    /// dropped this way hands what it collected (its errors and its aborted spawned tasks) to
+    /// the group that encloses it, which reports the errors and joins the tasks.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    #[must_use = "a group does nothing unless awaited"]
+    #[project = RunProj]
+    pub struct Run<B: Branch> {
+        core: Core,
+        #[pin]
+        branches: B,
+        timers: Option<Pin<Box<Timers>>>,
         phase: Phase,
         armed: bool,
         span: GroupSpan,
+    }
+    impl<B: Branch> PinnedDrop for Run<B> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.armed && *this.phase != Phase::Done {
+                let mut spawned = Vec::new();
+                this.branches.orphan(&mut spawned);
+                this.core.hand_up(spawned);
+            }
+        }
     }
 }
 
 /// Runs `branches` as one group with `options`.
 #[doc(hidden)]
+#[inline]
 pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
     run_with(Core::new(options), branches)
 }
 
+#[inline]
 pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
     Run {
         span: group_span(&core),
         core,
         branches,
-        deadline: None,
-        grace: None,
-        watch: None,
+        timers: None,
         phase: Phase::Running,
         armed: false,
     }
@@ -82,27 +103,34 @@ impl<B: Branch> Future for Run<B> {
         let RunProj {
             core,
             branches,
-            deadline,
-            grace,
-            watch,
+            timers,
             phase,
             armed,
             span,
         } = self.project();
-        let signal = core.signal.clone();
+        if !*armed {
+            // Started inside another group's task: nested in that group.
+            core.bind();
+        }
+        // Children polled from here see this group in `cohort::cancelled()`, and nested
+        // groups they start become children of this one.
+        let _frame = enter(core.current(), None);
         let parts = Parts {
             core,
             branches,
-            deadline,
-            grace,
-            watch,
+            timers,
             phase,
             armed,
         };
-        // Children polled from here see this group in `cohort::cancelled()`, and nested
-        // groups they start become children of this one.
-        in_span(span, || CURRENT.sync_scope(signal, || drive(parts, cx)))
+        in_span(span, || drive(parts, cx))
     }
+}
+
+/// The group's timers, made on first use.
+fn timers(timers: &mut Option<Pin<Box<Timers>>>) -> Pin<&mut Timers> {
+    timers
+        .get_or_insert_with(|| Box::pin(Timers::default()))
+        .as_mut()
 }
 
 /// A waker that records whether a child woke itself while it was polled.
@@ -146,6 +174,7 @@ fn poll_ready_siblings<B: Branch>(
             .as_mut()
             .poll_branch(&mut Context::from_waker(&waker), core)
             .is_ready();
+        core.adopt();
         if done || !flag.woken.load(Ordering::Relaxed) {
             break;
         }
@@ -156,9 +185,7 @@ fn poll_ready_siblings<B: Branch>(
 struct Parts<'a, B> {
     core: &'a mut Core,
     branches: Pin<&'a mut B>,
-    deadline: Pin<&'a mut Option<Sleep>>,
-    grace: Pin<&'a mut Option<Sleep>>,
-    watch: Pin<&'a mut Option<WaitForCancellationFutureOwned>>,
+    timers: &'a mut Option<Pin<Box<Timers>>>,
     phase: &'a mut Phase,
     armed: &'a mut bool,
 }
@@ -170,9 +197,7 @@ fn drive<B: Branch>(
     let Parts {
         core,
         mut branches,
-        mut deadline,
-        mut grace,
-        mut watch,
+        timers: slot,
         phase,
         armed,
     } = parts;
@@ -183,34 +208,46 @@ fn drive<B: Branch>(
     if !*armed {
         // The deadline counts from the group's first poll, when it starts its children.
         *armed = true;
-        if let Some(timeout) = core.options.timeout {
-            deadline.set(Some(tokio::time::sleep(timeout)));
+        let watch = core.signal.as_ref().and_then(|signal| signal.watch());
+        if core.options.timeout.is_some() || watch.is_some() {
+            let mut timers = timers(slot);
+            if let Some(timeout) = core.options.timeout {
+                timers
+                    .as_mut()
+                    .project()
+                    .deadline
+                    .set(Some(tokio::time::sleep(timeout)));
+            }
+            timers.as_mut().project().watch.set(watch);
         }
-        watch.set(core.signal.watch());
     }
     if *phase == Phase::Running
-        && let Some(parent) = watch.as_mut().as_pin_mut()
+        && let Some(timers) = slot.as_mut()
+        && let Some(parent) = timers.as_mut().project().watch.as_pin_mut()
         && parent.poll(cx).is_ready()
     {
         // An enclosing group is cancelling: from here on nothing new starts, and the
         // driver starts cancelling below (`is_cancelling`).
-        core.signal.mark_cancelling();
-        watch.set(None);
+        timers.as_mut().project().watch.set(None);
     }
     loop {
         let mut reason = None;
         if *phase == Phase::Running
-            && let Some(sleep) = deadline.as_mut().as_pin_mut()
+            && let Some(timers) = slot.as_mut()
+            && let Some(sleep) = timers.as_mut().project().deadline.as_pin_mut()
             && sleep.poll(cx).is_ready()
         {
+            timers.as_mut().project().deadline.set(None);
             let timeout = core.options.timeout.unwrap_or_default();
             core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
             core.stop_accepting();
-            deadline.set(None);
             reason = Some(CancelReason::Deadline);
         }
 
         let done = branches.as_mut().poll_branch(cx, core).is_ready();
+        core.adopt();
+        // What dropped nested groups handed up is filed, and their spawned tasks joined.
+        let quiet = core.poll_orphans(cx).is_ready();
 
         if core.has_panic() && *phase != Phase::Draining {
             // Panics are not errors: drop every sibling at once, join spawned ones, then
@@ -226,9 +263,9 @@ fn drive<B: Branch>(
                 if reason.is_none() {
                     if core.has_errors() && core.fails_fast() {
                         reason = Some(CancelReason::SiblingFailed);
-                    } else if core.won() && !done {
+                    } else if !done && core.won() {
                         reason = Some(CancelReason::SiblingSucceeded);
-                    } else if core.is_cancelling() && !done {
+                    } else if !done && core.is_cancelling() {
                         // Cancelled from outside: `Scope::cancel` or the enclosing group.
                         // (The reason given there stands.)
                         reason = Some(CancelReason::Parent);
@@ -243,7 +280,10 @@ fn drive<B: Branch>(
                     core.start_cancel(reason);
                     match core.options.grace {
                         Some(period) => {
-                            grace.set(Some(tokio::time::sleep(period)));
+                            timers(slot)
+                                .project()
+                                .grace
+                                .set(Some(tokio::time::sleep(period)));
                             *phase = Phase::Grace;
                         }
                         None => {
@@ -255,10 +295,14 @@ fn drive<B: Branch>(
                 }
             }
             Phase::Grace => {
-                let expired = grace
-                    .as_mut()
-                    .as_pin_mut()
-                    .is_some_and(|sleep| sleep.poll(cx).is_ready());
+                let expired = slot.as_mut().is_some_and(|timers| {
+                    timers
+                        .as_mut()
+                        .project()
+                        .grace
+                        .as_pin_mut()
+                        .is_some_and(|sleep| sleep.poll(cx).is_ready())
+                });
                 if expired && !done {
                     branches.as_mut().cancel(core);
                     *phase = Phase::Draining;
@@ -268,7 +312,7 @@ fn drive<B: Branch>(
             Phase::Draining | Phase::Done => {}
         }
 
-        if done {
+        if done && quiet {
             *phase = Phase::Done;
             core.finish()?;
             return Poll::Ready(match branches.as_mut().take_output() {

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::branch::{Branch, TaskResult};
-use crate::branch::{out_of_budget, settle, settle_joined, spawn_child};
-use crate::cancel::{CancelReason, Signal};
+use crate::branch::{orphan, out_of_budget, settle, settle_joined, spawn_child};
+use crate::cancel::{CancelReason, Orphan, Signal, in_task};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::run::run_with;
@@ -105,7 +105,7 @@ impl fmt::Debug for ScopeState<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("spawned", &self.spawned.load(Ordering::Relaxed))
-            .field("cancelling", &self.signal.is_cancelled())
+            .field("cancelling", &self.signal.is_cancelling())
             .finish_non_exhaustive()
     }
 }
@@ -145,7 +145,7 @@ impl<'scope> Scope<'scope, '_> {
     }
 
     fn enqueue(self, child: Queued<'scope>) -> bool {
-        if self.state.signal.cancelling() {
+        if self.state.signal.is_cancelling() {
             // The group is cancelling or finished: the task is refused and dropped unpolled.
             return false;
         }
@@ -202,7 +202,7 @@ impl<'scope> Scope<'scope, '_> {
 
     /// Whether the group has begun cancelling (new tasks are then refused).
     pub fn is_cancelled(self) -> bool {
-        self.state.signal.is_cancelled()
+        self.state.signal.is_cancelling()
     }
 
     /// Ends the group cleanly, without an error: Python 3.15's `TaskGroup.cancel()`.
@@ -280,6 +280,7 @@ impl<F: Future> Future for Named<F> {
         }
         let this = self.project();
         let fut = this.fut;
+        let _task = in_task(this.name.clone());
         let polled = trace::in_span(this.span, || {
             catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
         });
@@ -361,6 +362,40 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
     }
 }
 
+/// Polls the body of a scope, if it is still running; its value, error or panic is recorded.
+fn poll_body<B>(
+    mut body: Pin<&mut Option<B>>,
+    out: &mut Option<<B::Output as TaskResult>::Ok>,
+    cx: &mut Context<'_>,
+    core: &mut Core,
+) where
+    B: Future,
+    B::Output: TaskResult,
+{
+    let Some(fut) = body.as_mut().as_pin_mut() else {
+        return;
+    };
+    let polled = {
+        let _task = in_task(TaskName::new("body"));
+        catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+    };
+    match polled {
+        Ok(Poll::Pending) => {}
+        Ok(Poll::Ready(output)) => {
+            body.set(None);
+            match output.into_result() {
+                Ok(value) => *out = Some(value),
+                // The body's error comes last in the group, as in Python.
+                Err(error) => core.fail_last(TaskName::new("body"), error.into()),
+            }
+        }
+        Err(payload) => {
+            body.set(None);
+            core.panicked(&TaskName::new("body"), payload);
+        }
+    }
+}
+
 impl<B> Branch for ScopeBranch<'_, '_, '_, B, <B::Output as TaskResult>::Ok>
 where
     B: Future,
@@ -370,37 +405,28 @@ where
 
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
-        if let Some(body) = this.body.as_mut().as_pin_mut() {
-            let polled = catch_unwind(AssertUnwindSafe(|| body.poll(cx)));
-            match polled {
-                Ok(Poll::Pending) => {}
-                Ok(Poll::Ready(output)) => {
-                    this.body.set(None);
-                    match output.into_result() {
-                        Ok(value) => *this.out = Some(value),
-                        // The body's error comes last in the group, as in Python.
-                        Err(error) => core.fail_last(TaskName::new("body"), error.into()),
-                    }
-                }
-                Err(payload) => {
-                    this.body.set(None);
-                    core.panicked(&TaskName::new("body"), payload);
-                }
-            }
-        }
+        poll_body(this.body.as_mut(), this.out, cx, core);
         // Tasks spawned while their siblings are polled start in the same poll when a slot
         // is free, whether or not the spawner finished. A budget keeps a task that spawns on
         // every poll from holding the thread: past it, the group yields and wakes itself.
         let mut budget = 64;
         loop {
             Self::start_queued(this.scope, this.local, this.spawned, core);
+            let mut settled = false;
             while let Poll::Ready(Some((name, outcome))) = this.local.poll_next_unpin(cx) {
                 core.release();
                 settle(core, || name, outcome);
+                settled = true;
             }
             while let Poll::Ready(Some((name, joined))) = this.spawned.poll_next_unpin(cx) {
                 core.release();
                 settle_joined(core, || name, joined);
+                settled = true;
+            }
+            if settled {
+                // The body may be waiting for the values just delivered: it goes on in this
+                // poll, not the next, so the scope ends at the instant its last task does.
+                poll_body(this.body.as_mut(), this.out, cx, core);
             }
             let queued = !this.scope.queue().is_empty();
             if !queued || !core.can_start() {
@@ -438,6 +464,12 @@ where
 
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         self.project().out.take()
+    }
+
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        for child in std::mem::take(self.project().spawned) {
+            orphans.push((child.name, orphan(child.handle)));
+        }
     }
 }
 
@@ -545,10 +577,11 @@ impl Group {
     /// The group's state and its scope's, for `scope!`. Not public API.
     #[doc(hidden)]
     pub fn into_parts<'scope, 'env>(self) -> (Core, ScopeState<'scope, 'env>) {
-        let core = Core::new(self.options);
+        let signal = Signal::here();
+        let core = Core::with_signal(self.options, signal.clone());
         let state = ScopeState {
             queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
-            signal: core.signal.clone(),
+            signal,
             spawned: AtomicUsize::new(0),
             scope: PhantomData,
             env: PhantomData,
