@@ -389,27 +389,3 @@ fn nested_spawned_tasks_are_joined_before_the_root_returns() {
         observed.live_at_end, observed.outcome
     );
 }
-
-/// A scope whose body awaits its tasks' handles ends at the instant its last task does, in the
-/// same poll: otherwise its enclosing scope's `FuturesUnordered` counts it as having yielded
-/// and, after two such children, stops polling the rest at that instant, so a task due at the
-/// instant its root is dropped from outside was dropped instead of finishing. (Finding L.)
-#[test]
-fn every_task_due_at_the_instant_the_root_is_dropped_finishes_first() {
-    holds(&root(
-        Runner::Scope,
-        Opts {
-            mode: Mode::Supervise,
-            ..opts()
-        },
-        vec![scope(
-            opts(),
-            vec![
-                scope(opts(), vec![leaf(Leaf::Ok(5))]),
-                scope(opts(), vec![leaf(Leaf::Ok(5))]),
-                scope(opts(), vec![leaf(Leaf::Ok(5))]),
-            ],
-        )],
-        Some(5),
-    ));
-}

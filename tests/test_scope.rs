@@ -602,3 +602,37 @@ async fn scope_macro_future_is_send_and_runs_in_tokio_spawn() {
     assert_eq!(tokio::spawn(fut).await.unwrap().unwrap(), 1060);
     assert_eq!(start.elapsed(), ms(30));
 }
+
+/// One nested scope whose body awaits its task's handle, finishing at 50 ms.
+async fn nested_waiting_scope(done: &AtomicUsize) -> Result<u32, ErrorGroup> {
+    cohort::scope!(async |s| {
+        let handle = s.spawn(async {
+            sleep_ms(50).await;
+            done.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, io::Error>(7)
+        });
+        Ok::<_, io::Error>(handle.await.unwrap_or(0))
+    })
+    .await
+}
+
+/// A scope ends in the same poll as its last task when its body waits for that task's handle,
+/// so that its enclosing scope's `FuturesUnordered` does not count it as having yielded: with
+/// three such scopes in one scope, every task due at the instant the root is dropped from
+/// outside finishes first. (RELIABILITY.md, finding L.)
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn every_nested_scope_due_when_the_root_is_dropped_finishes_first() {
+    let done = AtomicUsize::new(0);
+    let root = cohort::scope!(async |s| {
+        for _ in 0..3 {
+            s.spawn(nested_waiting_scope(&done));
+        }
+        Ok::<_, io::Error>(())
+    });
+    let outer = cohort::scope!(async |s| {
+        s.spawn(root);
+        Ok::<_, io::Error>(())
+    });
+    let _ = tokio::time::timeout(ms(50), outer).await;
+    assert_eq!(done.load(Ordering::SeqCst), 3);
+}

@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::{Current, Orphan, Signal, enter, in_task};
+use crate::cancel::{Orphan, Signal, enter, in_item, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::trace::{self, GroupSpan, SpanSlot};
@@ -324,8 +324,9 @@ impl<F: Future> Future for Carry<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _frame = enter(Current::Group(this.signal.clone()), Some(this.task.clone()));
-        this.fut.poll(cx)
+        // Its group is the current one, and it is the task being polled.
+        let _frame = enter(Some(this.signal));
+        in_task(this.task, || this.fut.poll(cx))
     }
 }
 
@@ -402,8 +403,7 @@ where
         }
         let outcome = {
             let _entered = this.span.enter(this.name, core);
-            let _task = in_task(this.name.clone());
-            ready!(poll_caught(fut, cx))
+            ready!(in_task(this.name, || poll_caught(fut, cx)))
         };
         this.fut.set(None);
         core.release();
@@ -551,7 +551,7 @@ impl<F: Future> Future for Indexed<F> {
         }
         let this = self.project();
         let index = *this.index;
-        let _task = in_task(TaskName::indexed(this.name, index));
+        let _task = in_item(this.name, index);
         trace::in_span(this.span, || poll_caught(this.fut, cx)).map(|outcome| (index, outcome))
     }
 }

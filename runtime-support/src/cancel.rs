@@ -287,113 +287,192 @@ pub(crate) enum Content {
 pub(crate) type Orphan =
     Pin<Box<dyn Future<Output = Result<Option<BoxError>, Box<dyn Any + Send>>> + Send>>;
 
-/// What the group being polled shows its children (through a thread-local set around each
-/// poll of its driver, and of each spawned child).
-#[derive(Default)]
-pub(crate) enum Current {
-    /// No group: the future runs outside of any.
-    #[default]
+// What the group being polled shows its children: thread-locals set around each poll of a
+// group's driver and of each spawned child, and (the task) around each poll of a child.
+// Everything a poll writes there is `Copy` but the signal, so that a group without one
+// pays two plain stores per poll.
+
+/// Which group is being polled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// None: the future runs outside of any group.
     Outside,
     /// A group without a [`Signal`] yet. It has no enclosing group and is not cancelling
-    /// (either would have made one); a child that needs the signal makes it, and the driver
-    /// adopts it.
+    /// (either would have made one); a child that needs the signal makes it (the state then
+    /// becomes `Group`), and the driver adopts it.
     Lazy,
-    /// A group and its signal.
-    Group(Arc<Signal>),
+    /// A group whose signal is in `SIGNAL`.
+    Group,
+}
+
+/// The task of that group being polled: a nested group started there is filed under it.
+/// A name the macros wrote (`&'static`) with its fan-out index, or a marker.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    name: &'static str,
+    index: usize,
+}
+
+impl Key {
+    /// No task: the driver itself.
+    const NONE: Key = Key {
+        name: "",
+        index: usize::MAX,
+    };
+    /// A name made at run time, in `DYNAMIC_KEY`.
+    const DYNAMIC: Key = Key {
+        name: "",
+        index: usize::MAX - 1,
+    };
+    /// `index` for a name without one.
+    const UNINDEXED: usize = usize::MAX - 2;
+
+    fn name(self) -> Option<TaskName> {
+        match self.index {
+            _ if self.name.is_empty() => None,
+            Key::UNINDEXED => Some(TaskName::new(self.name)),
+            index => Some(TaskName::indexed(self.name, index)),
+        }
+    }
 }
 
 thread_local! {
-    static GROUP: Cell<Current> = const { Cell::new(Current::Outside) };
-    /// The task of that group being polled: a nested group started there is filed under it.
-    static KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
+    static STATE: Cell<State> = const { Cell::new(State::Outside) };
+    static SIGNAL: Cell<Option<Arc<Signal>>> = const { Cell::new(None) };
+    static KEY: Cell<Key> = const { Cell::new(Key::NONE) };
+    static DYNAMIC_KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
 }
 
-/// Restores the previous group (and task) when dropped, even on unwinding.
+/// A group's driver is being polled: restores what was current before when dropped, even
+/// on unwinding.
 pub(crate) struct Frame {
-    group: Current,
-    key: Option<TaskName>,
+    state: State,
+    key: Key,
+    /// The previous signal, if this frame replaced it.
+    signal: Option<Option<Arc<Signal>>>,
 }
 
-/// Makes `group` (running task `key`, if known) what its children see, until the frame drops.
-pub(crate) fn enter(group: Current, key: Option<TaskName>) -> Frame {
-    Frame {
-        group: GROUP.with(|cell| cell.replace(group)),
-        key: KEY.with(|cell| cell.replace(key)),
+/// Makes the group whose signal is `signal` (`None`: not made yet) the current one, until the
+/// frame drops.
+#[inline]
+pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
+    let key = KEY.replace(Key::NONE);
+    match signal {
+        Some(signal) => Frame {
+            state: STATE.replace(State::Group),
+            key,
+            signal: Some(SIGNAL.replace(Some(signal.clone()))),
+        },
+        None => {
+            let state = STATE.replace(State::Lazy);
+            Frame {
+                state,
+                key,
+                // A group without a signal is polled outside of any group: the signal slot
+                // is empty, unless it was first polled elsewhere (then it keeps the slot).
+                signal: (state == State::Group).then(|| SIGNAL.take()),
+            }
+        }
     }
 }
 
 impl Drop for Frame {
+    #[inline]
     fn drop(&mut self) {
-        let group = std::mem::take(&mut self.group);
-        let key = self.key.take();
-        let _ = GROUP.try_with(|cell| cell.set(group));
-        let _ = KEY.try_with(|cell| cell.set(key));
+        let made = STATE.replace(self.state) == State::Group;
+        KEY.set(self.key);
+        match self.signal.take() {
+            Some(previous) => SIGNAL.set(previous),
+            // A child made the signal of this lazy group: the slot is emptied again.
+            None if made => SIGNAL.set(None),
+            None => {}
+        }
     }
 }
 
-/// Restores the previous task of the group when dropped.
-pub(crate) struct KeyFrame(Option<TaskName>);
+/// A child of the current group is being polled: restores the previous task when dropped.
+pub(crate) struct TaskFrame(Key);
 
-/// Marks `key` as the task of the current group being polled, until the guard drops.
-pub(crate) fn in_task(key: TaskName) -> KeyFrame {
-    KeyFrame(KEY.with(|cell| cell.replace(Some(key))))
-}
-
-impl Drop for KeyFrame {
+impl Drop for TaskFrame {
+    #[inline]
     fn drop(&mut self) {
-        let key = self.0.take();
-        let _ = KEY.try_with(|cell| cell.set(key));
+        KEY.set(self.0);
     }
 }
 
-/// Applies `f` to the current group, then puts it back.
-fn with_current<R>(f: impl FnOnce(&mut Current) -> R) -> Option<R> {
-    GROUP
-        .try_with(|cell| {
-            let mut current = cell.take();
-            let result = f(&mut current);
-            cell.set(current);
-            result
-        })
-        .ok()
+/// Marks item `index` of the fan-out `name` as the child of the current group being polled,
+/// until the frame drops.
+#[inline]
+pub(crate) fn in_item(name: &'static str, index: usize) -> TaskFrame {
+    TaskFrame(KEY.replace(Key { name, index }))
+}
+
+/// Runs `poll` with `task` marked as the child of the current group being polled.
+#[inline]
+pub(crate) fn in_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
+    match task.as_static() {
+        Some((name, index)) => {
+            let _frame = TaskFrame(KEY.replace(Key {
+                name,
+                index: index.unwrap_or(Key::UNINDEXED),
+            }));
+            poll()
+        }
+        None => in_dynamic_task(task, poll),
+    }
+}
+
+#[cold]
+fn in_dynamic_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
+    struct Restore(Option<TaskName>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DYNAMIC_KEY.set(self.0.take());
+        }
+    }
+    let _frame = TaskFrame(KEY.replace(Key::DYNAMIC));
+    let _restore = Restore(DYNAMIC_KEY.replace(Some(task.clone())));
+    poll()
 }
 
 /// The signal of the group being polled, made now if it has none yet.
 pub(crate) fn current_signal() -> Option<Arc<Signal>> {
-    with_current(|current| match current {
-        Current::Outside => None,
-        Current::Lazy => {
+    match STATE.get() {
+        State::Outside => None,
+        State::Lazy => {
             let signal = Signal::root();
-            *current = Current::Group(signal.clone());
+            SIGNAL.set(Some(signal.clone()));
+            STATE.set(State::Group);
             Some(signal)
         }
-        Current::Group(signal) => Some(signal.clone()),
-    })
-    .flatten()
+        State::Group => made_signal(),
+    }
 }
 
-/// The signal a child of the group being polled made for it, if any.
+/// The signal of the group being polled, if it has one.
 pub(crate) fn made_signal() -> Option<Arc<Signal>> {
-    with_current(|current| match current {
-        Current::Group(signal) => Some(signal.clone()),
-        _ => None,
-    })
-    .flatten()
+    if STATE.get() != State::Group {
+        return None;
+    }
+    let signal = SIGNAL.take();
+    let copy = signal.clone();
+    SIGNAL.set(signal);
+    copy
 }
 
 /// For a group that starts now: the enclosing group's signal and the task it runs in.
 pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
     let parent = current_signal()?;
-    let key = KEY
-        .try_with(|cell| {
-            let key = cell.take();
-            let copy = key.clone();
-            cell.set(key);
-            copy
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(TaskName::new("task"));
+    let key = KEY.get();
+    let key = if key.name.is_empty() && key.index == Key::DYNAMIC.index {
+        let key = DYNAMIC_KEY.take();
+        let copy = key.clone();
+        DYNAMIC_KEY.set(key);
+        copy
+    } else {
+        key.name()
+    };
+    let key = key.unwrap_or(TaskName::new("task"));
     Some((parent, key))
 }
 
@@ -452,11 +531,7 @@ pub async fn cancelled() -> CancelReason {
 /// Whether the enclosing group has begun cancelling. `false` outside of any group.
 pub fn is_cancelled() -> bool {
     // A group without a signal is not cancelling.
-    with_current(|current| match current {
-        Current::Group(signal) => signal.is_cancelling(),
-        _ => false,
-    })
-    .unwrap_or(false)
+    made_signal().is_some_and(|signal| signal.is_cancelling())
 }
 
 /// A group was cancelled from outside (by [`Scope::cancel`](crate::Scope::cancel) or by its

@@ -11,8 +11,8 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::cancel::{
-    CancelReason, Cancelled, Content, Current, Hop, Mail, Orphan, Signal, current_signal,
-    enclosing, made_signal,
+    CancelReason, Cancelled, Content, Hop, Mail, Orphan, Signal, current_signal, enclosing,
+    made_signal,
 };
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 
@@ -126,7 +126,8 @@ impl Options {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Core {
-    /// Made when something needs it (see [`Current`]); a nested group and a scope have one
+    /// Made when something needs it (a nested group, a spawned child, a child awaiting [`cancelled`](crate::cancelled), a
+    /// cancellation); a nested group and a scope have one
     /// from the start.
     pub(crate) signal: Option<Arc<Signal>>,
     pub(crate) options: Options,
@@ -223,14 +224,6 @@ impl Core {
     pub(crate) fn bind(&mut self) {
         if self.signal.is_none() {
             self.signal = enclosing().map(|(parent, key)| Signal::nested(parent, key));
-        }
-    }
-
-    /// What the group's children see while its driver polls them.
-    pub(crate) fn current(&self) -> Current {
-        match &self.signal {
-            Some(signal) => Current::Group(signal.clone()),
-            None => Current::Lazy,
         }
     }
 

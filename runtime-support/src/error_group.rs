@@ -140,6 +140,15 @@ impl TaskName {
     pub fn index(&self) -> Option<usize> {
         self.index
     }
+
+    /// The name and index, if the name is a `&'static str`.
+    #[inline]
+    pub(crate) fn as_static(&self) -> Option<(&'static str, Option<usize>)> {
+        match self.name {
+            Text::Static(name) => Some((name, self.index)),
+            Text::Shared(_) => None,
+        }
+    }
 }
 
 impl Display for TaskName {

@@ -114,7 +114,7 @@ impl<B: Branch> Future for Run<B> {
         }
         // Children polled from here see this group in `cohort::cancelled()`, and nested
         // groups they start become children of this one.
-        let _frame = enter(core.current(), None);
+        let _frame = enter(core.signal.as_ref());
         let parts = Parts {
             core,
             branches,

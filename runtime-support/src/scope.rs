@@ -280,9 +280,10 @@ impl<F: Future> Future for Named<F> {
         }
         let this = self.project();
         let fut = this.fut;
-        let _task = in_task(this.name.clone());
-        let polled = trace::in_span(this.span, || {
-            catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+        let polled = in_task(this.name, || {
+            trace::in_span(this.span, || {
+                catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+            })
         });
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
@@ -375,10 +376,9 @@ fn poll_body<B>(
     let Some(fut) = body.as_mut().as_pin_mut() else {
         return;
     };
-    let polled = {
-        let _task = in_task(TaskName::new("body"));
+    let polled = in_task(&TaskName::new("body"), || {
         catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
-    };
+    });
     match polled {
         Ok(Poll::Pending) => {}
         Ok(Poll::Ready(output)) => {

@@ -183,12 +183,15 @@ pub struct Prediction {
 
 pub fn predict(plan: &Plan) -> Prediction {
     let model = Model;
-    // The test drops the root at the bound: a `tokio::time::timeout` polls the group first.
-    // Dropping it also cancels its signal (its core's `Drop`), which tasks on other threads
-    // may see before their abort.
+    // The test drops the root at the bound, with a `tokio::time::timeout`: from outside, so
+    // a task due at that same instant may finish or be dropped (the timeout polls the group
+    // first, but a group nested in a `FuturesUnordered` that needs one more poll at that
+    // instant may not get it: `FuturesUnordered` yields once two of its futures woke
+    // themselves). Dropping it also cancels its signal (its core's `Drop`), which tasks on
+    // other threads may see before their abort.
     let cut = Some(Cut {
         at: plan.bound,
-        tag: Tag::Task(0),
+        tag: Tag::Mixed,
     });
     let ext = Ext {
         soft: cut,
