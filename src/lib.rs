@@ -48,7 +48,12 @@
 //!    [`cohort::Elapsed`](Elapsed) leaf in the error group, matchable with
 //!    `except* cohort::Elapsed`. An outer `tokio::time::timeout` works too, by drop.
 //! 7. **Cancellation from outside.** Dropping the group's future drops its in-place tasks at
-//!    once and aborts its spawned ones.
+//!    once and aborts its spawned ones. A nested group dropped before it ends (its parent
+//!    cancelled it, a deadline, a `select!`) loses nothing: it hands the errors it had
+//!    collected to the group that encloses it, filed under the task it ran in with the
+//!    nesting kept, and its aborted spawned tasks too, which that group joins before it
+//!    ends. A group that no other group encloses has no one to hand to: when its caller
+//!    drops it, it drops what it collected with it, and its spawned tasks are aborted.
 //! 8. **Graceful cancellation.** A task can await [`cancelled()`] to learn that its group is
 //!    cancelling, and why; with `#![grace = d]` the group waits up to `d` for such tasks to
 //!    clean up before it drops them. A task's error during cleanup is kept: errors beat

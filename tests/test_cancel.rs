@@ -897,3 +897,44 @@ async fn is_cancelled_turns_true_when_the_group_cancels() {
     let _ = reports_is_cancelled(&seen).await.unwrap_err();
     assert_eq!(seen.load(Ordering::SeqCst), 1);
 }
+
+/// A nested group that a task's own `select!` drops before it ends does not lose the error it
+/// had collected: the error reaches the enclosing group under that task, nested, and the
+/// enclosing group fails with it.
+#[tokio::test(start_paused = true)]
+async fn errors_of_a_nested_group_dropped_by_its_task_reach_the_enclosing_group() {
+    let outer = async {
+        group! {
+            a = async {
+                tokio::select! {
+                    inner = async {
+                        group! {
+                            #![name = "inner"]
+                            #![mode = supervise]
+                            x = io_fail_after::<()>(10, "x failed");
+                            y = ok_after(50, 2);
+                        }
+                        Ok::<_, ErrorGroup>((x, y))
+                    } => inner.map(|_| ()),
+                    () = sleep_ms(20) => Ok(()),
+                }
+            };
+            b = ok_after(30, 1);
+        }
+        Ok::<_, ErrorGroup>((a, b))
+    };
+    let start = Instant::now();
+    let error = outer.await.unwrap_err();
+    assert_eq!(start.elapsed(), ms(20));
+    assert_eq!(error.len(), 1);
+    let Member::Group { task, group } = &error.members()[0] else {
+        panic!("expected the nested group, got {error:#}");
+    };
+    assert_eq!(task.to_string(), "a");
+    assert_eq!(group.message(), "group `inner` failed");
+    let leaves: Vec<_> = group
+        .leaves()
+        .map(|leaf| (leaf.task.to_string(), leaf.error.to_string()))
+        .collect();
+    assert_eq!(leaves, [("x".to_owned(), "x failed".to_owned())]);
+}

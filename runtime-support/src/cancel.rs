@@ -562,3 +562,106 @@ impl fmt::Display for Cancelled {
 }
 
 impl std::error::Error for Cancelled {}
+
+#[cfg(test)]
+mod tests {
+    //! The signal's two cross-thread protocols, raced on real threads: a token made while the
+    //! group cancels is cancelled, and no handed-up mail is lost or filed twice, even when the
+    //! group is dropped (and starts forwarding) while mail arrives.
+
+    use super::*;
+
+    fn mail(n: usize) -> Mail {
+        Mail {
+            path: Vec::new(),
+            content: Content::Errors(vec![Member::Leaf {
+                task: TaskName::indexed("m", n),
+                error: format!("mail {n}").into(),
+            }]),
+        }
+    }
+
+    fn indices(mails: Vec<Mail>) -> Vec<usize> {
+        mails
+            .into_iter()
+            .flat_map(|mail| match mail.content {
+                Content::Errors(members) => members,
+                _ => Vec::new(),
+            })
+            .filter_map(|member| member.task().index())
+            .collect()
+    }
+
+    #[test]
+    fn a_token_made_while_the_group_cancels_is_cancelled() {
+        for _ in 0..2_000 {
+            let parent = Signal::root();
+            let child = Signal::nested(parent.clone(), TaskName::new("t"));
+            let (cancelled, token) = std::thread::scope(|s| {
+                let cancel = s.spawn(|| parent.cancel(CancelReason::SiblingFailed));
+                let token = s.spawn(|| child.token());
+                cancel.join().unwrap();
+                (parent.is_cancelling(), token.join().unwrap())
+            });
+            assert!(cancelled);
+            assert!(
+                token.is_cancelled(),
+                "a token missed its group's cancellation"
+            );
+            assert!(child.is_cancelling());
+            assert_eq!(child.reason(), CancelReason::Parent);
+        }
+    }
+
+    #[test]
+    fn mail_posted_from_other_threads_arrives_exactly_once() {
+        const SENDERS: usize = 4;
+        const EACH: usize = 500;
+        let signal = Signal::root();
+        let mut received = Vec::new();
+        std::thread::scope(|s| {
+            for sender in 0..SENDERS {
+                let signal = &signal;
+                s.spawn(move || {
+                    for n in 0..EACH {
+                        signal.post(mail(sender * EACH + n));
+                    }
+                });
+            }
+            while received.len() < SENDERS * EACH {
+                received.extend(indices(signal.take_mail()));
+                std::hint::spin_loop();
+            }
+        });
+        received.extend(indices(signal.take_mail()));
+        received.sort_unstable();
+        assert_eq!(received, (0..SENDERS * EACH).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn mail_racing_a_drop_is_forwarded_exactly_once() {
+        for _ in 0..200 {
+            let parent = Signal::root();
+            let child = Signal::nested(parent.clone(), TaskName::new("inner"));
+            std::thread::scope(|s| {
+                let child = &child;
+                s.spawn(move || {
+                    for n in 0..50 {
+                        child.post(mail(n));
+                    }
+                });
+                s.spawn(move || child.forward("inner failed".into()));
+            });
+            let mut received = indices(parent.take_mail());
+            received.sort_unstable();
+            // Whatever the child had not filed before it was dropped reached the parent.
+            let mut left = indices(child.take_mail());
+            assert!(
+                left.is_empty(),
+                "mail stranded in a dropped group: {left:?}"
+            );
+            left.extend(received);
+            assert_eq!(left, (0..50).collect::<Vec<_>>());
+        }
+    }
+}
