@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::LocalKey;
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -454,9 +455,14 @@ pub(crate) fn made_signal() -> Option<Arc<Signal>> {
     if STATE.get() != State::Group {
         return None;
     }
-    let signal = SIGNAL.take();
-    let copy = signal.clone();
-    SIGNAL.set(signal);
+    peek(&SIGNAL)
+}
+
+/// A copy of what a thread-local slot holds, left in place.
+fn peek<T: Clone>(slot: &'static LocalKey<Cell<Option<T>>>) -> Option<T> {
+    let value = slot.take();
+    let copy = value.clone();
+    slot.set(value);
     copy
 }
 
@@ -465,10 +471,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
     let parent = current_signal()?;
     let key = KEY.get();
     let key = if key.name.is_empty() && key.index == Key::DYNAMIC.index {
-        let key = DYNAMIC_KEY.take();
-        let copy = key.clone();
-        DYNAMIC_KEY.set(key);
-        copy
+        peek(&DYNAMIC_KEY)
     } else {
         key.name()
     };

@@ -416,10 +416,7 @@ impl Core {
                     errors = members.len(),
                     "errors handed up by a dropped group"
                 );
-                let mut group = &mut self.cold().errors;
-                for hop in &path {
-                    group = group.nested_mut(&hop.task, &hop.message);
-                }
+                let group = self.errors_at(&path);
                 for member in members {
                     group.push(member);
                 }
@@ -435,6 +432,15 @@ impl Core {
                 self.cold().orphans.push(Adopted { path, task, orphan })
             }
         }
+    }
+
+    /// Where handed-up errors at `path` go: the nested group at the end of it.
+    fn errors_at(&mut self, path: &[Hop]) -> &mut ErrorGroup {
+        let mut group = &mut self.cold().errors;
+        for hop in path {
+            group = group.nested_mut(&hop.task, &hop.message);
+        }
+        group
     }
 
     /// Files handed-up mail and joins handed-up spawned tasks: `Ready` once there is none
@@ -456,11 +462,7 @@ impl Core {
                 Ok(None) => {}
                 Ok(Some(error)) if is_cancellation(&*error) => {}
                 Ok(Some(error)) => {
-                    let mut group = &mut self.cold().errors;
-                    for hop in &path {
-                        group = group.nested_mut(&hop.task, &hop.message);
-                    }
-                    group.push_task_error(task, error);
+                    self.errors_at(&path).push_task_error(task, error);
                     self.failed();
                 }
                 Err(payload) => self.panicked(&task, payload),
@@ -491,14 +493,9 @@ impl Core {
                 panic,
                 orphans,
             } = *cold;
-            let mut members = errors.into_members();
-            if let Some((task, error)) = last {
-                let mut last = ErrorGroup::new("");
-                last.push_task_error(task, error);
-                members.extend(last.into_members());
-            }
-            if !members.is_empty() && !self.won {
-                post(Content::Errors(members));
+            let errors = self.reported(errors, last);
+            if !errors.is_empty() {
+                post(Content::Errors(errors.into_members()));
             }
             if let Some(payload) = panic {
                 post(Content::Panic(payload));
@@ -532,6 +529,22 @@ impl Core {
         }
     }
 
+    /// The errors the group reports, whether it ends or is dropped: the tasks' errors in
+    /// completion order, then the body's.
+    fn reported(&self, errors: ErrorGroup, last: Option<(TaskName, BoxError)>) -> ErrorGroup {
+        let mut errors = if self.won {
+            // The race was won: the losers' errors do not matter, and the body's own
+            // error still does.
+            ErrorGroup::new("")
+        } else {
+            errors
+        };
+        if let Some((task, error)) = last {
+            errors.push_task_error(task, error);
+        }
+        errors
+    }
+
     /// Ends the group: resumes a child's panic, or hands back the errors.
     pub(crate) fn finish(&mut self) -> Result<(), ErrorGroup> {
         self.finished = true;
@@ -539,7 +552,7 @@ impl Core {
             return Ok(());
         };
         let Cold {
-            mut errors,
+            errors,
             last,
             panic,
             ..
@@ -547,14 +560,7 @@ impl Core {
         if let Some(payload) = panic {
             std::panic::resume_unwind(payload);
         }
-        if self.won {
-            // The race was won: the losers' errors do not matter, and the body's own
-            // error still does.
-            errors = ErrorGroup::new("");
-        }
-        if let Some((task, error)) = last {
-            errors.push_task_error(task, error);
-        }
+        let errors = self.reported(errors, last);
         if errors.is_empty() {
             return Ok(());
         }
