@@ -233,6 +233,12 @@ impl Signal {
     }
 
     /// What was handed to this group since the last call.
+    /// Whether something was handed to this group and not taken yet.
+    #[inline]
+    pub(crate) fn has_mail(&self) -> bool {
+        self.has_mail.load(Ordering::Acquire)
+    }
+
     pub(crate) fn take_mail(&self) -> Vec<Mail> {
         if !self.has_mail.load(Ordering::Acquire) {
             return Vec::new();
@@ -451,11 +457,18 @@ pub(crate) fn current_signal() -> Option<Arc<Signal>> {
 }
 
 /// The signal of the group being polled, if it has one.
+#[inline]
 pub(crate) fn made_signal() -> Option<Arc<Signal>> {
     if STATE.get() != State::Group {
         return None;
     }
     peek(&SIGNAL)
+}
+
+/// Whether some group is being polled (a group that starts now is nested in it).
+#[inline]
+pub(crate) fn in_group() -> bool {
+    STATE.get() != State::Outside
 }
 
 /// A copy of what a thread-local slot holds, left in place.

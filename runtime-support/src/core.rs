@@ -12,7 +12,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::cancel::{
     CancelReason, Cancelled, Content, Hop, Mail, Orphan, Signal, current_signal, enclosing,
-    made_signal,
+    in_group, made_signal,
 };
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 
@@ -221,13 +221,15 @@ impl Core {
     }
 
     /// At the first poll: a group started inside another is nested in it.
+    #[inline]
     pub(crate) fn bind(&mut self) {
-        if self.signal.is_none() {
+        if self.signal.is_none() && in_group() {
             self.signal = enclosing().map(|(parent, key)| Signal::nested(parent, key));
         }
     }
 
     /// Takes the signal a child made for the group during the poll, if it has none yet.
+    #[inline]
     pub(crate) fn adopt(&mut self) {
         if self.signal.is_none() {
             self.signal = made_signal();
@@ -248,6 +250,7 @@ impl Core {
 
     /// Asks for a slot to start a task. `false` if the group no longer accepts tasks or the
     /// limit is reached (the caller asks again on the next poll).
+    #[inline]
     pub(crate) fn try_start(&mut self) -> bool {
         if !self.accepting || self.is_cancelling() {
             // Cancelling, here or in an enclosing group: nothing new starts.
@@ -265,6 +268,7 @@ impl Core {
     }
 
     /// A started task finished or was dropped.
+    #[inline]
     pub(crate) fn release(&mut self) {
         if self.options.limit.is_some() {
             self.in_flight -= 1;
@@ -276,11 +280,13 @@ impl Core {
     }
 
     /// Stops starting tasks, whatever the mode (a deadline ends every mode).
+    #[inline]
     pub(crate) fn stop_accepting(&mut self) {
         self.accepting = false;
     }
 
     /// Whether new tasks may still start.
+    #[inline]
     pub(crate) fn accepting(&self) -> bool {
         self.accepting
     }
@@ -315,6 +321,7 @@ impl Core {
     }
 
     /// A task succeeded. In first-success mode, the race is over.
+    #[inline]
     pub(crate) fn succeeded(&mut self) {
         if self.options.mode == Mode::FirstSuccess && !self.won {
             self.won = true;
@@ -323,6 +330,7 @@ impl Core {
     }
 
     /// In first-success mode, whether some task has succeeded.
+    #[inline]
     pub(crate) fn won(&self) -> bool {
         self.won
     }
@@ -357,20 +365,31 @@ impl Core {
         }
     }
 
+    #[inline]
     pub(crate) fn has_panic(&self) -> bool {
         self.cold.as_ref().is_some_and(|cold| cold.panic.is_some())
     }
 
+    #[inline]
     pub(crate) fn fails_fast(&self) -> bool {
         self.options.mode.fail_fast()
     }
 
+    #[inline]
     pub(crate) fn has_errors(&self) -> bool {
         self.cold
             .as_ref()
             .is_some_and(|cold| !cold.errors.is_empty() || cold.last.is_some())
     }
 
+    /// Nothing the driver must react to after a poll: no signal (so no cancellation and no
+    /// hand-up), no error or panic, no winner, no slot freed for a waiting task.
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.signal.is_none() && self.cold.is_none() && !self.won && !self.progressed
+    }
+
+    #[inline]
     pub(crate) fn take_progress(&mut self) -> bool {
         std::mem::take(&mut self.progressed)
     }
@@ -386,6 +405,7 @@ impl Core {
 
     /// Whether this group or an enclosing one has begun cancelling. A group without a
     /// signal has no enclosing group and has not begun.
+    #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
         self.signal
             .as_ref()
@@ -445,7 +465,16 @@ impl Core {
 
     /// Files handed-up mail and joins handed-up spawned tasks: `Ready` once there is none
     /// left.
+    #[inline]
     pub(crate) fn poll_orphans(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.cold.is_none() && self.signal.as_ref().is_none_or(|signal| !signal.has_mail()) {
+            return Poll::Ready(());
+        }
+        self.poll_orphans_slow(cx)
+    }
+
+    #[cold]
+    fn poll_orphans_slow(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             self.take_mail();
             let Some(cold) = self.cold.as_mut() else {
@@ -546,11 +575,17 @@ impl Core {
     }
 
     /// Ends the group: resumes a child's panic, or hands back the errors.
+    #[inline]
     pub(crate) fn finish(&mut self) -> Result<(), ErrorGroup> {
         self.finished = true;
-        let Some(cold) = self.cold.take() else {
-            return Ok(());
-        };
+        match self.cold.take() {
+            None => Ok(()),
+            Some(cold) => self.finish_cold(cold),
+        }
+    }
+
+    #[cold]
+    fn finish_cold(&self, cold: Box<Cold>) -> Result<(), ErrorGroup> {
         let Cold {
             errors,
             last,

@@ -246,70 +246,13 @@ fn drive<B: Branch>(
 
         let done = branches.as_mut().poll_branch(cx, core).is_ready();
         core.adopt();
+        // Nothing to react to: no error, panic, cancellation, winner, deadline or hand-up.
+        let plain = *phase == Phase::Running && slot.is_none() && core.is_plain();
         // What dropped nested groups handed up is filed, and their spawned tasks joined.
-        let quiet = core.poll_orphans(cx).is_ready();
+        let quiet = plain || core.poll_orphans(cx).is_ready();
 
-        if core.has_panic() && *phase != Phase::Draining {
-            // Panics are not errors: drop every sibling at once, join spawned ones, then
-            // resume the panic (in `finish`).
-            core.start_cancel(CancelReason::SiblingPanicked);
-            branches.as_mut().cancel(core);
-            *phase = Phase::Draining;
+        if !plain && react(branches.as_mut(), core, slot, phase, reason, done, cx) {
             continue;
-        }
-
-        match *phase {
-            Phase::Running => {
-                if reason.is_none() {
-                    if core.has_errors() && core.fails_fast() {
-                        reason = Some(CancelReason::SiblingFailed);
-                    } else if !done && core.won() {
-                        reason = Some(CancelReason::SiblingSucceeded);
-                    } else if !done && core.is_cancelling() {
-                        // Cancelled from outside: `Scope::cancel` or the enclosing group.
-                        // (The reason given there stands.)
-                        reason = Some(CancelReason::Parent);
-                    }
-                }
-                if let Some(reason) = reason {
-                    // Siblings that became ready at this instant still finish first: their
-                    // errors belong in the group (Python runs every task that is ready
-                    // before the cancellation lands). No new task starts meanwhile.
-                    core.stop_accepting();
-                    poll_ready_siblings(branches.as_mut(), core, cx);
-                    core.start_cancel(reason);
-                    match core.options.grace {
-                        Some(period) => {
-                            timers(slot)
-                                .project()
-                                .grace
-                                .set(Some(tokio::time::sleep(period)));
-                            *phase = Phase::Grace;
-                        }
-                        None => {
-                            branches.as_mut().cancel(core);
-                            *phase = Phase::Draining;
-                        }
-                    }
-                    continue;
-                }
-            }
-            Phase::Grace => {
-                let expired = slot.as_mut().is_some_and(|timers| {
-                    timers
-                        .as_mut()
-                        .project()
-                        .grace
-                        .as_pin_mut()
-                        .is_some_and(|sleep| sleep.poll(cx).is_ready())
-                });
-                if expired && !done {
-                    branches.as_mut().cancel(core);
-                    *phase = Phase::Draining;
-                    continue;
-                }
-            }
-            Phase::Draining | Phase::Done => {}
         }
 
         if done && quiet {
@@ -328,4 +271,80 @@ fn drive<B: Branch>(
         }
         return Poll::Pending;
     }
+}
+
+/// After a poll that was not plain: reacts to a panic, an error, a winner, the deadline, a
+/// cancellation from outside or the end of the grace period. `true` when the driver must
+/// poll the branches again at once.
+fn react<B: Branch>(
+    mut branches: Pin<&mut B>,
+    core: &mut Core,
+    slot: &mut Option<Pin<Box<Timers>>>,
+    phase: &mut Phase,
+    mut reason: Option<CancelReason>,
+    done: bool,
+    cx: &mut Context<'_>,
+) -> bool {
+    if core.has_panic() && *phase != Phase::Draining {
+        // Panics are not errors: drop every sibling at once, join spawned ones, then
+        // resume the panic (in `finish`).
+        core.start_cancel(CancelReason::SiblingPanicked);
+        branches.as_mut().cancel(core);
+        *phase = Phase::Draining;
+        return true;
+    }
+    match *phase {
+        Phase::Running => {
+            if reason.is_none() {
+                if core.has_errors() && core.fails_fast() {
+                    reason = Some(CancelReason::SiblingFailed);
+                } else if !done && core.won() {
+                    reason = Some(CancelReason::SiblingSucceeded);
+                } else if !done && core.is_cancelling() {
+                    // Cancelled from outside: `Scope::cancel` or the enclosing group.
+                    // (The reason given there stands.)
+                    reason = Some(CancelReason::Parent);
+                }
+            }
+            if let Some(reason) = reason {
+                // Siblings that became ready at this instant still finish first: their
+                // errors belong in the group (Python runs every task that is ready
+                // before the cancellation lands). No new task starts meanwhile.
+                core.stop_accepting();
+                poll_ready_siblings(branches.as_mut(), core, cx);
+                core.start_cancel(reason);
+                match core.options.grace {
+                    Some(period) => {
+                        timers(slot)
+                            .project()
+                            .grace
+                            .set(Some(tokio::time::sleep(period)));
+                        *phase = Phase::Grace;
+                    }
+                    None => {
+                        branches.as_mut().cancel(core);
+                        *phase = Phase::Draining;
+                    }
+                }
+                return true;
+            }
+        }
+        Phase::Grace => {
+            let expired = slot.as_mut().is_some_and(|timers| {
+                timers
+                    .as_mut()
+                    .project()
+                    .grace
+                    .as_pin_mut()
+                    .is_some_and(|sleep| sleep.poll(cx).is_ready())
+            });
+            if expired && !done {
+                branches.as_mut().cancel(core);
+                *phase = Phase::Draining;
+                return true;
+            }
+        }
+        Phase::Draining | Phase::Done => {}
+    }
+    false
 }
