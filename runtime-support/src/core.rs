@@ -580,18 +580,18 @@ impl Core {
         self.finished = true;
         match self.cold.take() {
             None => Ok(()),
-            Some(cold) => self.finish_cold(cold),
+            Some(cold) => self.finish_cold(*cold),
         }
     }
 
     #[cold]
-    fn finish_cold(&self, cold: Box<Cold>) -> Result<(), ErrorGroup> {
+    fn finish_cold(&self, cold: Cold) -> Result<(), ErrorGroup> {
         let Cold {
             errors,
             last,
             panic,
             ..
-        } = *cold;
+        } = cold;
         if let Some(payload) = panic {
             std::panic::resume_unwind(payload);
         }
