@@ -226,18 +226,19 @@ impl<H: Branch, T: Branch> Branch for Cons<H, T> {
     }
 }
 
-/// Whether the task's tokio budget is spent: the child is then not polled (a `JoinHandle` or
-/// a tokio resource would only return `Pending` and schedule a wake-up for later), and the
-/// waker is woken at once. `FuturesUnordered` counts a child that wakes itself as having
-/// yielded and returns after a bounded number of them; without this, a fan-out whose
-/// children all hit the exhausted budget re-polls every one of them on every poll, which is
-/// quadratic in the number of children.
-pub(crate) fn out_of_budget(cx: &Context<'_>) -> bool {
-    if tokio::task::coop::has_budget_remaining() {
-        return false;
+/// Called when a child returned `Pending`: if the task's tokio budget is spent, the child may
+/// only be waiting for the budget (a `JoinHandle` or a tokio resource returns `Pending` then
+/// and schedules a *deferred* wake-up), so its waker is woken now. `FuturesUnordered` counts a
+/// child that wakes itself as having yielded and returns after a bounded number of them;
+/// without this, a fan-out whose children all hit the exhausted budget re-polls every one of
+/// them on every poll, which is quadratic in the number of children. Checked only after a
+/// `Pending`, so that a child that finishes pays nothing for it.
+#[inline]
+pub(crate) fn pending<T>(cx: &Context<'_>) -> Poll<T> {
+    if !tokio::task::coop::has_budget_remaining() {
+        cx.waker().wake_by_ref();
     }
-    cx.waker().wake_by_ref();
-    true
+    Poll::Pending
 }
 
 /// Polls a child, turning a panic into its payload.
@@ -546,13 +547,13 @@ pin_project! {
 impl<F: Future> Future for Indexed<F> {
     type Output = (usize, Result<F::Output, Box<dyn Any + Send>>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if out_of_budget(cx) {
-            return Poll::Pending;
-        }
         let this = self.project();
         let index = *this.index;
         let _task = in_item(this.name, index);
-        trace::in_span(this.span, || poll_caught(this.fut, cx)).map(|outcome| (index, outcome))
+        match trace::in_span(this.span, || poll_caught(this.fut, cx)) {
+            Poll::Ready(outcome) => Poll::Ready((index, outcome)),
+            Poll::Pending => pending(cx),
+        }
     }
 }
 
@@ -766,13 +767,11 @@ struct IndexedHandle<T> {
 impl<T> Future for IndexedHandle<T> {
     type Output = (usize, Result<T, JoinError>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if out_of_budget(cx) {
-            return Poll::Pending;
-        }
         let index = self.index;
-        Pin::new(&mut self.handle)
-            .poll(cx)
-            .map(|joined| (index, joined))
+        match Pin::new(&mut self.handle).poll(cx) {
+            Poll::Ready(joined) => Poll::Ready((index, joined)),
+            Poll::Pending => pending(cx),
+        }
     }
 }
 

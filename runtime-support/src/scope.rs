@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::branch::{Branch, TaskResult};
-use crate::branch::{orphan, out_of_budget, settle, settle_joined, spawn_child};
+use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::{CancelReason, Orphan, Signal, in_task};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
@@ -275,9 +275,6 @@ pin_project! {
 impl<F: Future> Future for Named<F> {
     type Output = (TaskName, Result<F::Output, Payload>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if out_of_budget(cx) {
-            return Poll::Pending;
-        }
         let this = self.project();
         let fut = this.fut;
         let polled = in_task(this.name, || {
@@ -286,7 +283,7 @@ impl<F: Future> Future for Named<F> {
             })
         });
         match polled {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => pending(cx),
             Ok(Poll::Ready(output)) => Poll::Ready((this.name.clone(), Ok(output))),
             Err(payload) => Poll::Ready((this.name.clone(), Err(payload))),
         }
@@ -305,9 +302,10 @@ impl Future for NamedHandle {
         Result<Result<(), BoxError>, tokio::task::JoinError>,
     );
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.handle)
-            .poll(cx)
-            .map(|joined| (self.name.clone(), joined))
+        match Pin::new(&mut self.handle).poll(cx) {
+            Poll::Ready(joined) => Poll::Ready((self.name.clone(), joined)),
+            Poll::Pending => pending(cx),
+        }
     }
 }
 
