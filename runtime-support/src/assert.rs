@@ -14,8 +14,9 @@
 //! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds;
 //! - the value types go through [`Poisoned`] projections, which become the compiler's error
 //!   type for a bad task, so that nothing mentioning them is reported again;
-//! - a `spawn` task's future is boxed as `dyn Future + Send` by `spawnable`, so that its
-//!   `Send`-ness is asked once, there;
+//! - the spawned branches ([`SpawnTask`], [`SpawnFanOut`]) ask nothing of their parameters
+//!   and name the future's output as a parameter rather than projecting it, so that a
+//!   `spawn` task's `Send + 'static` are asked once, at the task;
 //! - no helper returns `impl Trait` whose hidden type holds a projection of the user's type:
 //!   a `Send` bound looking through it normalizes that projection again with the lifetimes
 //!   erased, and for `Box<dyn Error + Send + Sync>` the `E: Into<BoxError>` of `TaskResult`
@@ -211,60 +212,29 @@ where
     checked(fan_out(name, iter.into_iter().map(make), settle))
 }
 
-/// A `spawn` task's future, checked and boxed by `spawnable` or `settled_spawnable`.
-pub type Spawnable<O> = Pin<Box<dyn Future<Output = O> + Send + 'static>>;
-
-/// `spawn fut`: the task, checked (a future with a `Result` output, `Send + 'static`) and
-/// boxed, with its output already a plain `Result`.
-///
-/// The box keeps a bad `spawn` task to one error. `SpawnTask<F: Future, _>` and its `Branch`
-/// impl ask `F: Future + Send` wherever they are named; with the user's future as `F`, a task
-/// that is no future, or an `async fn`'s future that is not `Send` (which rustc checks on the
-/// spot, unlike an `async` block's), would be reported again at each use, at the whole macro.
-/// A `dyn Future + Send` is both by its type. It also names its output outright, where
-/// `Settled<F>`'s output goes through `F::Output: TaskResult`, which a `Send` bound looking
-/// through the group normalizes again with the lifetimes erased, and which for an error type
-/// such as `Box<dyn Error + Send + Sync>` then fails ("implementation of `From` is not general
-/// enough"). The cost is one allocation per spawned task, next to the one `tokio::spawn`
-/// makes.
-fn spawnable<T>(fut: T) -> Spawnable<Outcome<T>>
-where
-    T: IntoTask,
-    Poisoned<T>: Sized,
-    T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
-{
-    let fut = fut.into_task();
-    Box::pin(async move { fut.await.into_result() })
-}
-
-/// [`spawnable`] in `settle` mode: the task's own `Result` is the value.
-fn settled_spawnable<T>(fut: T) -> Spawnable<Result<Outcome<T>, Infallible>>
-where
-    T: IntoTask,
-    Poisoned<T>: Sized,
-    T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
-{
-    let fut = fut.into_task();
-    Box::pin(async move { Ok(fut.await.into_result()) })
-}
+/// What a `spawn` task's future outputs, joined from the runtime.
+pub type Joined<T> = <<T as IntoTask>::Future as Future>::Output;
 
 /// `name = spawn fut;`
 ///
-/// `Send + 'static` are asked here, at the task, and nowhere else (see `spawnable`).
+/// `Send + 'static` are asked here, at the task, and nowhere else: [`SpawnTask`] names the
+/// future's output as a parameter of its own and asks nothing of its parameters, so the
+/// expansion's uses of the group (`cons`, `run`, `.await`) ask no bound of the task again,
+/// and no projection through [`TaskResult`] is normalized again where a `Send` bound looks
+/// through the group (which for an error type such as `Box<dyn Error + Send + Sync>` fails
+/// with the lifetimes erased: "implementation of `From` is not general enough").
 #[allow(clippy::type_complexity)]
 pub fn checked_spawn_task<T>(
     name: TaskName,
     fut: T,
-) -> Checked<SpawnTask<Spawnable<Outcome<T>>, Poisoned<T>>, Poisoned<T>>
+) -> Checked<SpawnTask<T::Future, Joined<T>, Poisoned<T>>, Poisoned<T>>
 where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
+    Joined<T>: Send + 'static,
 {
-    checked(spawn_task(name, spawnable(fut)))
+    checked(spawn_task(name, fut.into_task()))
 }
 
 /// `name = spawn fut;` in `settle` mode.
@@ -272,14 +242,14 @@ where
 pub fn checked_settled_spawn_task<T>(
     name: TaskName,
     fut: T,
-) -> Checked<SpawnTask<Spawnable<Result<Outcome<T>, Infallible>>, Outcome<T>>, Outcome<T>>
+) -> Checked<SpawnTask<Settled<T::Future>, Result<Outcome<T>, Infallible>, Outcome<T>>, Outcome<T>>
 where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
     Outcome<T>: Send + 'static,
 {
-    checked(spawn_task(name, settled_spawnable(fut)))
+    checked(spawn_task(name, settled(fut.into_task())))
 }
 
 /// `name = for pat in iter => spawn fut;`
@@ -288,20 +258,17 @@ pub fn checked_spawn_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
-) -> Checked<
-    SpawnFanOut<Items<I, C>, fn(T) -> Spawnable<Outcome<T>>, Spawnable<Outcome<T>>, Poisoned<T>>,
-    Vec<Poisoned<T>>,
->
+) -> Checked<SpawnFanOut<Items<I, C>, fn(T) -> T::Future, Joined<T>, Poisoned<T>>, Vec<Poisoned<T>>>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
+    Joined<T>: Send + 'static,
 {
-    let boxed: fn(T) -> Spawnable<Outcome<T>> = spawnable;
-    checked(spawn_fan_out(name, iter.into_iter().map(make), boxed))
+    let into_task: fn(T) -> T::Future = T::into_task;
+    checked(spawn_fan_out(name, iter.into_iter().map(make), into_task))
 }
 
 /// `name = for pat in iter => spawn fut;` in `settle` mode.
@@ -313,8 +280,8 @@ pub fn checked_settled_spawn_fan_out<I, C, T>(
 ) -> Checked<
     SpawnFanOut<
         Items<I, C>,
-        fn(T) -> Spawnable<Result<Outcome<T>, Infallible>>,
-        Spawnable<Result<Outcome<T>, Infallible>>,
+        fn(T) -> Settled<T::Future>,
+        Result<Outcome<T>, Infallible>,
         Outcome<T>,
     >,
     Vec<Outcome<T>>,
@@ -327,8 +294,8 @@ where
     T::Future: Send + 'static,
     Outcome<T>: Send + 'static,
 {
-    let boxed: fn(T) -> Spawnable<Result<Outcome<T>, Infallible>> = settled_spawnable;
-    checked(spawn_fan_out(name, iter.into_iter().map(make), boxed))
+    let settle: fn(T) -> Settled<T::Future> = |fut| settled(fut.into_task());
+    checked(spawn_fan_out(name, iter.into_iter().map(make), settle))
 }
 
 /// What `#![timeout = ...]` takes.

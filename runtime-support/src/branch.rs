@@ -430,14 +430,14 @@ where
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
 }
 
-/// The state of a spawned task.
-enum Spawned<F: Future> {
+/// The state of a spawned task whose future is `F` and whose output is `O`.
+enum Spawned<F, O> {
     Waiting(F),
-    Running(AbortOnDropHandle<F::Output>),
+    Running(AbortOnDropHandle<O>),
     Done,
 }
 
-impl<F: Future> std::fmt::Debug for Spawned<F> {
+impl<F, O> std::fmt::Debug for Spawned<F, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Spawned::Waiting(_) => "Waiting",
@@ -448,12 +448,15 @@ impl<F: Future> std::fmt::Debug for Spawned<F> {
 }
 
 pin_project! {
-    /// A task spawned on the runtime's workers and joined by the group.
+    /// A task spawned on the runtime's workers and joined by the group: its future `F`, the
+    /// future's output `O` and the value `T` it binds. The type asks nothing of them (`O` is
+    /// named, not projected from `F`), so that a bad task's bounds are asked only where the
+    /// task is made, and the group is `Send` exactly when they are.
     #[doc(hidden)]
     #[derive(Debug)]
-    pub struct SpawnTask<F: Future, T> {
+    pub struct SpawnTask<F, O, T> {
         name: TaskName,
-        state: Spawned<F>,
+        state: Spawned<F, O>,
         out: Option<T>,
     }
 }
@@ -461,7 +464,10 @@ pin_project! {
 /// A task spawned on the runtime's workers. The bounds are checked at the task, so a
 /// non-`Send` or borrowing future is reported there.
 #[doc(hidden)]
-pub const fn spawn_task<F>(name: TaskName, fut: F) -> SpawnTask<F, <F::Output as TaskResult>::Ok>
+pub const fn spawn_task<F>(
+    name: TaskName,
+    fut: F,
+) -> SpawnTask<F, F::Output, <F::Output as TaskResult>::Ok>
 where
     F: Future + Send + 'static,
     F::Output: TaskResult + Send + 'static,
@@ -473,7 +479,7 @@ where
     }
 }
 
-impl<F> Branch for SpawnTask<F, <F::Output as TaskResult>::Ok>
+impl<F> Branch for SpawnTask<F, F::Output, <F::Output as TaskResult>::Ok>
 where
     F: Future + Send + 'static,
     F::Output: TaskResult + Send + 'static,
@@ -745,14 +751,14 @@ pin_project! {
     /// `name = for pat in iter => spawn fut;`: one spawned task per item, pulled lazily.
     #[doc(hidden)]
     #[derive(Debug)]
-    pub struct SpawnFanOut<I, C, Fut: Future, T> {
+    pub struct SpawnFanOut<I, C, O, T> {
         name: &'static str,
         iter: Option<I>,
         make: C,
         next: usize,
         // The iterator was dropped before it was exhausted: the fan-out has no value.
         stopped: bool,
-        running: FuturesUnordered<IndexedHandle<Fut::Output>>,
+        running: FuturesUnordered<IndexedHandle<O>>,
         results: Slots<T>,
     }
 }
@@ -781,7 +787,7 @@ pub fn spawn_fan_out<I, C, Fut>(
     name: &'static str,
     iter: I,
     make: C,
-) -> SpawnFanOut<I::IntoIter, C, Fut, <Fut::Output as TaskResult>::Ok>
+) -> SpawnFanOut<I::IntoIter, C, Fut::Output, <Fut::Output as TaskResult>::Ok>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> Fut,
@@ -799,7 +805,7 @@ where
     }
 }
 
-impl<I, C, Fut> Branch for SpawnFanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
+impl<I, C, Fut> Branch for SpawnFanOut<I, C, Fut::Output, <Fut::Output as TaskResult>::Ok>
 where
     I: Iterator,
     C: FnMut(I::Item) -> Fut,
