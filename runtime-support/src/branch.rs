@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::{Orphan, Signal, enter, in_item, in_task};
+use crate::cancel::{Orphan, Signal, enter_carried, in_item, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::trace::{self, GroupSpan, SpanSlot};
@@ -305,7 +305,7 @@ where
 {
     let fut = trace::instrument(fut, task, core);
     AbortOnDropHandle::new(tokio::spawn(Carry {
-        signal: core.signal().clone(),
+        signal: Some(core.signal().clone()),
         task: task.clone(),
         fut,
     }))
@@ -314,7 +314,8 @@ where
 pin_project! {
     /// A spawned child: polled with its group as the current one, as in-place children are.
     struct Carry<F> {
-        signal: Arc<Signal>,
+        // Lent to the worker's thread-local slot while the child is polled.
+        signal: Option<Arc<Signal>>,
         task: TaskName,
         #[pin]
         fut: F,
@@ -326,7 +327,7 @@ impl<F: Future> Future for Carry<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         // Its group is the current one, and it is the task being polled.
-        let _frame = enter(Some(this.signal));
+        let _frame = enter_carried(this.signal);
         in_task(this.task, || this.fut.poll(cx))
     }
 }

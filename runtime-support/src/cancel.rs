@@ -397,6 +397,40 @@ impl Drop for Frame {
     }
 }
 
+/// A spawned child is being polled on a worker: its group's signal is lent to the
+/// thread-local slot for the poll (moved, not cloned, so that two workers polling children
+/// of one group do not contend on its reference count), and moved back when the frame drops,
+/// even on unwinding.
+pub(crate) struct CarriedFrame<'a> {
+    slot: &'a mut Option<Arc<Signal>>,
+    state: State,
+    key: Key,
+    previous: Option<Arc<Signal>>,
+}
+
+/// Makes the group whose signal `slot` holds the current one, until the frame drops.
+#[inline]
+pub(crate) fn enter_carried(slot: &mut Option<Arc<Signal>>) -> CarriedFrame<'_> {
+    let key = KEY.replace(Key::NONE);
+    let state = STATE.replace(State::Group);
+    let previous = SIGNAL.replace(slot.take());
+    CarriedFrame {
+        slot,
+        state,
+        key,
+        previous,
+    }
+}
+
+impl Drop for CarriedFrame<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.set(self.state);
+        KEY.set(self.key);
+        *self.slot = SIGNAL.replace(self.previous.take());
+    }
+}
+
 /// A child of the current group is being polled: restores the previous task when dropped.
 pub(crate) struct TaskFrame(Key);
 
