@@ -21,8 +21,8 @@
 //!                 __cohort_p::Options::new()
 //!                     .at(file!(), line!())
 //!                     .timeout(__cohort_p::timeout(d)),
-//!                 __cohort_p::cons(__cohort_p::checked_task(TaskName::new("user"), fetch_user(id)),
-//!                 __cohort_p::cons(__cohort_p::checked_task(TaskName::new("audit"), audit(id)),
+//!                 __cohort_p::cons(__cohort_p::checked_task("user", fetch_user(id)),
+//!                 __cohort_p::cons(__cohort_p::checked_task("audit", audit(id)),
 //!                 __cohort_p::cons(__cohort_p::checked_fan_out("pages", &urls, |url| fetch(url)),
 //!                 __cohort_p::cons(__cohort_p::checked_spawn_task(TaskName::new("stats"),
 //!                     crunch(data)),
@@ -143,6 +143,12 @@ fn branch(task: &Task, settle: bool, p: &Ident) -> TokenStream {
     let settled = if settle { "settled_" } else { "" };
     let spawn = if task.spawn.is_some() { "spawn_" } else { "" };
     match &task.body {
+        // An in-place task takes its name as it is; a spawned one carries a `TaskName`.
+        TaskBody::Single(expr) if task.spawn.is_none() => call_over(
+            expr,
+            &format!("checked_{settled}task"),
+            quote!(#name, #expr),
+        ),
         TaskBody::Single(expr) => call_over(
             expr,
             &format!("checked_{settled}{spawn}task"),

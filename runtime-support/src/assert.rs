@@ -148,7 +148,10 @@ impl<B, V> Branch for Checked<B, V> {
 }
 
 /// `name = fut;`
-pub fn checked_task<T>(name: TaskName, fut: T) -> Checked<Task<T::Future, Poisoned<T>>, Poisoned<T>>
+pub fn checked_task<T>(
+    name: &'static str,
+    fut: T,
+) -> Checked<Task<T::Future, Poisoned<T>>, Poisoned<T>>
 where
     T: IntoTask,
     Poisoned<T>: Sized,
@@ -159,7 +162,7 @@ where
 /// `name = fut;` in `settle` mode.
 #[allow(clippy::type_complexity)]
 pub fn checked_settled_task<T>(
-    name: TaskName,
+    name: &'static str,
     fut: T,
 ) -> Checked<Task<Settled<T::Future>, Outcome<T>>, Outcome<T>>
 where

@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::{Orphan, Signal, enter_carried, in_item, in_task};
+use crate::cancel::{Orphan, Signal, enter_carried, in_item, in_named, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::trace::{self, GroupSpan, SpanSlot};
@@ -355,7 +355,7 @@ pin_project! {
     #[doc(hidden)]
     #[derive(Debug)]
     pub struct Task<F, T> {
-        name: TaskName,
+        name: &'static str,
         span: SpanSlot,
         started: bool,
         #[pin]
@@ -366,7 +366,7 @@ pin_project! {
 
 /// A task polled in place.
 #[doc(hidden)]
-pub const fn task<F>(name: TaskName, fut: F) -> Task<F, <F::Output as TaskResult>::Ok>
+pub const fn task<F>(name: &'static str, fut: F) -> Task<F, <F::Output as TaskResult>::Ok>
 where
     F: Future,
     F::Output: TaskResult,
@@ -403,13 +403,15 @@ where
             }
             *this.started = true;
         }
+        let name = *this.name;
         let outcome = {
-            let _entered = this.span.enter(this.name, core);
-            ready!(in_task(this.name, || poll_caught(fut, cx)))
+            let _entered = this.span.enter(&TaskName::new(name), core);
+            let _task = in_named(name);
+            ready!(poll_caught(fut, cx))
         };
         this.fut.set(None);
         core.release();
-        *this.out = settle(core, || this.name.clone(), outcome);
+        *this.out = settle(core, || TaskName::new(name), outcome);
         Poll::Ready(())
     }
 
@@ -418,7 +420,7 @@ where
         if this.fut.is_some() {
             this.fut.set(None);
             if *this.started {
-                trace::task_cancelled(this.name);
+                trace::task_cancelled(&TaskName::new(this.name));
                 core.release();
             }
         }

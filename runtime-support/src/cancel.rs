@@ -384,7 +384,7 @@ pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
 }
 
 impl Drop for Frame {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let made = STATE.replace(self.state) == State::Group;
         KEY.set(self.key);
@@ -446,6 +446,13 @@ impl Drop for TaskFrame {
 #[inline]
 pub(crate) fn in_item(name: &'static str, index: usize) -> TaskFrame {
     TaskFrame(KEY.replace(Key { name, index }))
+}
+
+/// Marks the task `name` (no fan-out item) as the child of the current group being polled,
+/// until the frame drops.
+#[inline]
+pub(crate) fn in_named(name: &'static str) -> TaskFrame {
+    in_item(name, Key::UNINDEXED)
 }
 
 /// Runs `poll` with `task` marked as the child of the current group being polled.

@@ -208,17 +208,8 @@ fn drive<B: Branch>(
     if !*armed {
         // The deadline counts from the group's first poll, when it starts its children.
         *armed = true;
-        let watch = core.signal.as_ref().and_then(|signal| signal.watch());
-        if core.options.timeout.is_some() || watch.is_some() {
-            let mut timers = timers(slot);
-            if let Some(timeout) = core.options.timeout {
-                timers
-                    .as_mut()
-                    .project()
-                    .deadline
-                    .set(Some(tokio::time::sleep(timeout)));
-            }
-            timers.as_mut().project().watch.set(watch);
+        if core.options.timeout.is_some() || core.signal.is_some() {
+            arm(core, slot);
         }
     }
     if *phase == Phase::Running
@@ -271,6 +262,25 @@ fn drive<B: Branch>(
         }
         return Poll::Pending;
     }
+}
+
+/// At the first poll of a group with a deadline or a signal: starts the deadline, and
+/// watches the enclosing group's cancellation.
+#[cold]
+fn arm(core: &Core, slot: &mut Option<Pin<Box<Timers>>>) {
+    let watch = core.signal.as_ref().and_then(|signal| signal.watch());
+    if core.options.timeout.is_none() && watch.is_none() {
+        return;
+    }
+    let mut timers = timers(slot);
+    if let Some(timeout) = core.options.timeout {
+        timers
+            .as_mut()
+            .project()
+            .deadline
+            .set(Some(tokio::time::sleep(timeout)));
+    }
+    timers.as_mut().project().watch.set(watch);
 }
 
 /// After a poll that was not plain: reacts to a panic, an error, a winner, the deadline, a
