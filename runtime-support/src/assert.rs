@@ -28,6 +28,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::iter::Map;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -35,7 +36,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::branch::{
-    Branch, FanOut, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
+    Branch, FanOut, MakeTask, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
     spawn_fan_out, spawn_task, task,
 };
 use crate::cancel::Orphan;
@@ -172,8 +173,34 @@ where
     checked(task(name, settled(fut.into_task())))
 }
 
-/// The items of a fan-out, made into tasks: the user's closure, then `into_task`.
+/// The items of a fan-out, made into tasks by the user's closure.
 type Items<I, C> = Map<<I as IntoIterator>::IntoIter, C>;
+
+/// A fan-out's task made into its future: [`IntoTask::into_task`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MakeFuture<T>(PhantomData<fn(T)>);
+
+impl<T: IntoTask> MakeTask<T> for MakeFuture<T> {
+    type Fut = T::Future;
+    #[inline]
+    fn make(&mut self, task: T) -> T::Future {
+        task.into_task()
+    }
+}
+
+/// A fan-out's task made into its future in `settle` mode: its `Result` is its value.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MakeSettled<T>(PhantomData<fn(T)>);
+
+impl<T: IntoTask> MakeTask<T> for MakeSettled<T> {
+    type Fut = Settled<T::Future>;
+    #[inline]
+    fn make(&mut self, task: T) -> Settled<T::Future> {
+        settled(task.into_task())
+    }
+}
 
 /// `name = for pat in iter => fut;`
 #[allow(clippy::type_complexity)]
@@ -181,14 +208,17 @@ pub fn checked_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
-) -> Checked<FanOut<Items<I, C>, fn(T) -> T::Future, T::Future, Value<T>>, Vec<Value<T>>>
+) -> Checked<FanOut<Items<I, C>, MakeFuture<T>, T::Future, Value<T>>, Vec<Value<T>>>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
 {
-    let into_task: fn(T) -> T::Future = T::into_task;
-    checked(fan_out(name, iter.into_iter().map(make), into_task))
+    checked(fan_out(
+        name,
+        iter.into_iter().map(make),
+        MakeFuture(PhantomData),
+    ))
 }
 
 /// `name = for pat in iter => fut;` in `settle` mode.
@@ -198,12 +228,7 @@ pub fn checked_settled_fan_out<I, C, T>(
     iter: I,
     make: C,
 ) -> Checked<
-    FanOut<
-        Items<I, C>,
-        fn(T) -> Settled<T::Future>,
-        Settled<T::Future>,
-        Result<Value<T>, Failure<T>>,
-    >,
+    FanOut<Items<I, C>, MakeSettled<T>, Settled<T::Future>, Result<Value<T>, Failure<T>>>,
     Vec<Result<Value<T>, Failure<T>>>,
 >
 where
@@ -211,8 +236,11 @@ where
     C: FnMut(I::Item) -> T,
     T: IntoTask,
 {
-    let settle: fn(T) -> Settled<T::Future> = |fut| settled(fut.into_task());
-    checked(fan_out(name, iter.into_iter().map(make), settle))
+    checked(fan_out(
+        name,
+        iter.into_iter().map(make),
+        MakeSettled(PhantomData),
+    ))
 }
 
 /// What a `spawn` task's future outputs, joined from the runtime.
@@ -261,7 +289,7 @@ pub fn checked_spawn_fan_out<I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
-) -> Checked<SpawnFanOut<Items<I, C>, fn(T) -> T::Future, Joined<T>, Poisoned<T>>, Vec<Poisoned<T>>>
+) -> Checked<SpawnFanOut<Items<I, C>, MakeFuture<T>, Joined<T>, Poisoned<T>>, Vec<Poisoned<T>>>
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
@@ -270,8 +298,11 @@ where
     T::Future: Send + 'static,
     Joined<T>: Send + 'static,
 {
-    let into_task: fn(T) -> T::Future = T::into_task;
-    checked(spawn_fan_out(name, iter.into_iter().map(make), into_task))
+    checked(spawn_fan_out(
+        name,
+        iter.into_iter().map(make),
+        MakeFuture(PhantomData),
+    ))
 }
 
 /// `name = for pat in iter => spawn fut;` in `settle` mode.
@@ -281,12 +312,7 @@ pub fn checked_settled_spawn_fan_out<I, C, T>(
     iter: I,
     make: C,
 ) -> Checked<
-    SpawnFanOut<
-        Items<I, C>,
-        fn(T) -> Settled<T::Future>,
-        Result<Outcome<T>, Infallible>,
-        Outcome<T>,
-    >,
+    SpawnFanOut<Items<I, C>, MakeSettled<T>, Result<Outcome<T>, Infallible>, Outcome<T>>,
     Vec<Outcome<T>>,
 >
 where
@@ -297,8 +323,11 @@ where
     T::Future: Send + 'static,
     Outcome<T>: Send + 'static,
 {
-    let settle: fn(T) -> Settled<T::Future> = |fut| settled(fut.into_task());
-    checked(spawn_fan_out(name, iter.into_iter().map(make), settle))
+    checked(spawn_fan_out(
+        name,
+        iter.into_iter().map(make),
+        MakeSettled(PhantomData),
+    ))
 }
 
 /// What `#![timeout = ...]` takes.

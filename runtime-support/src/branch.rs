@@ -635,7 +635,7 @@ pub fn fan_out<I, C, Fut>(
 ) -> FanOut<I::IntoIter, C, Fut, <Fut::Output as TaskResult>::Ok>
 where
     I: IntoIterator,
-    C: FnMut(I::Item) -> Fut,
+    C: MakeTask<I::Item, Fut = Fut>,
     Fut: Future,
     Fut::Output: TaskResult,
 {
@@ -650,6 +650,16 @@ where
     }
 }
 
+/// Makes the future of one item of a fan-out (after the user's expression made the task):
+/// statically dispatched, where a `fn` pointer would cost an indirect call per item.
+#[doc(hidden)]
+pub trait MakeTask<Item> {
+    /// The future the group runs for the item.
+    type Fut;
+    /// The item's future.
+    fn make(&mut self, item: Item) -> Self::Fut;
+}
+
 /// Takes the next item of a fan-out and makes its future, if the group has a free slot for
 /// it (the slot is then held). `None` when no slot is free, the group stops accepting tasks,
 /// the iterator is exhausted, or user code panicked: the iterator is dropped in the last
@@ -658,7 +668,7 @@ where
 fn next_item<I: Iterator, Fut>(
     iter: &mut Option<I>,
     stopped: &mut bool,
-    make: &mut impl FnMut(I::Item) -> Fut,
+    make: &mut impl MakeTask<I::Item, Fut = Fut>,
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
 ) -> Option<Fut> {
@@ -670,7 +680,9 @@ fn next_item<I: Iterator, Fut>(
         }
         return None;
     }
-    match catch_unwind(AssertUnwindSafe(|| items.next().map(&mut *make))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        items.next().map(|item| make.make(item))
+    })) {
         Ok(Some(fut)) => Some(fut),
         Ok(None) => {
             *iter = None;
@@ -690,7 +702,7 @@ fn next_item<I: Iterator, Fut>(
 impl<I, C, Fut> Branch for FanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
 where
     I: Iterator,
-    C: FnMut(I::Item) -> Fut,
+    C: MakeTask<I::Item, Fut = Fut>,
     Fut: Future,
     Fut::Output: TaskResult,
 {
@@ -793,7 +805,7 @@ pub fn spawn_fan_out<I, C, Fut>(
 ) -> SpawnFanOut<I::IntoIter, C, Fut::Output, <Fut::Output as TaskResult>::Ok>
 where
     I: IntoIterator,
-    C: FnMut(I::Item) -> Fut,
+    C: MakeTask<I::Item, Fut = Fut>,
     Fut: Future + Send + 'static,
     Fut::Output: TaskResult + Send + 'static,
 {
@@ -811,7 +823,7 @@ where
 impl<I, C, Fut> Branch for SpawnFanOut<I, C, Fut::Output, <Fut::Output as TaskResult>::Ok>
 where
     I: Iterator,
-    C: FnMut(I::Item) -> Fut,
+    C: MakeTask<I::Item, Fut = Fut>,
     Fut: Future + Send + 'static,
     Fut::Output: TaskResult + Send + 'static,
 {
