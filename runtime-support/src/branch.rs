@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::{Orphan, Signal, enter_carried, in_item, in_named, in_task};
+use crate::cancel::{Orphan, Signal, enter_carried, in_fan_out, in_index, in_named, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::trace::{self, GroupSpan, SpanSlot};
@@ -545,7 +545,6 @@ pin_project! {
     /// A future tagged with its index in a fan-out; panics are caught and returned.
     #[derive(Debug)]
     struct Indexed<F> {
-        name: &'static str,
         index: usize,
         span: GroupSpan,
         #[pin]
@@ -558,7 +557,7 @@ impl<F: Future> Future for Indexed<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let index = *this.index;
-        let _task = in_item(this.name, index);
+        let _task = in_index(index);
         match trace::in_span(this.span, || poll_caught(this.fut, cx)) {
             Poll::Ready(outcome) => Poll::Ready((index, outcome)),
             Poll::Pending => pending(cx),
@@ -717,14 +716,18 @@ where
             }) {
                 let index = *this.next;
                 this.running.push(Indexed {
-                    name,
                     index,
                     span: trace::task_span(|| TaskName::indexed(name, index), core),
                     fut,
                 });
                 *this.next += 1;
             }
-            match this.running.poll_next_unpin(cx) {
+            let polled = {
+                // Each item marks its index under this name.
+                let _fan_out = in_fan_out(name);
+                this.running.poll_next_unpin(cx)
+            };
+            match polled {
                 Poll::Ready(Some((index, outcome))) => {
                     core.release();
                     let name = *this.name;

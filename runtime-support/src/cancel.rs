@@ -320,6 +320,22 @@ struct Key {
     index: usize,
 }
 
+/// Makes `key` the current task's key; returns the previous one.
+#[inline]
+fn replace_key(key: Key) -> Key {
+    Key {
+        name: KEY_NAME.replace(key.name),
+        index: KEY_INDEX.replace(key.index),
+    }
+}
+
+/// Restores a key that [`replace_key`] returned.
+#[inline]
+fn set_key(key: Key) {
+    KEY_NAME.set(key.name);
+    KEY_INDEX.set(key.index);
+}
+
 impl Key {
     /// No task: the driver itself.
     const NONE: Key = Key {
@@ -346,7 +362,9 @@ impl Key {
 thread_local! {
     static STATE: Cell<State> = const { Cell::new(State::Outside) };
     static SIGNAL: Cell<Option<Arc<Signal>>> = const { Cell::new(None) };
-    static KEY: Cell<Key> = const { Cell::new(Key::NONE) };
+    // The task's key, in two slots so that a fan-out item sets only its index.
+    static KEY_NAME: Cell<&'static str> = const { Cell::new(Key::NONE.name) };
+    static KEY_INDEX: Cell<usize> = const { Cell::new(Key::NONE.index) };
     static DYNAMIC_KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
 }
 
@@ -363,7 +381,7 @@ pub(crate) struct Frame {
 /// frame drops.
 #[inline]
 pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
-    let key = KEY.replace(Key::NONE);
+    let key = replace_key(Key::NONE);
     match signal {
         Some(signal) => Frame {
             state: STATE.replace(State::Group),
@@ -387,7 +405,7 @@ impl Drop for Frame {
     #[inline(always)]
     fn drop(&mut self) {
         let made = STATE.replace(self.state) == State::Group;
-        KEY.set(self.key);
+        set_key(self.key);
         match self.signal.take() {
             Some(previous) => SIGNAL.set(previous),
             // A child made the signal of this lazy group: the slot is emptied again.
@@ -411,7 +429,7 @@ pub(crate) struct CarriedFrame<'a> {
 /// Makes the group whose signal `slot` holds the current one, until the frame drops.
 #[inline]
 pub(crate) fn enter_carried(slot: &mut Option<Arc<Signal>>) -> CarriedFrame<'_> {
-    let key = KEY.replace(Key::NONE);
+    let key = replace_key(Key::NONE);
     let state = STATE.replace(State::Group);
     let previous = SIGNAL.replace(slot.take());
     CarriedFrame {
@@ -426,7 +444,7 @@ impl Drop for CarriedFrame<'_> {
     #[inline]
     fn drop(&mut self) {
         STATE.set(self.state);
-        KEY.set(self.key);
+        set_key(self.key);
         *self.slot = SIGNAL.replace(self.previous.take());
     }
 }
@@ -437,22 +455,42 @@ pub(crate) struct TaskFrame(Key);
 impl Drop for TaskFrame {
     #[inline]
     fn drop(&mut self) {
-        KEY.set(self.0);
+        set_key(self.0);
     }
 }
 
-/// Marks item `index` of the fan-out `name` as the child of the current group being polled,
-/// until the frame drops.
+/// Item `index` of the fan-out being polled is polled: restores the previous index when
+/// dropped.
+pub(crate) struct IndexFrame(usize);
+
+impl Drop for IndexFrame {
+    #[inline]
+    fn drop(&mut self) {
+        KEY_INDEX.set(self.0);
+    }
+}
+
+/// Marks item `index` of the fan-out whose frame ([`in_fan_out`]) is current as the child
+/// being polled, until the frame drops.
 #[inline]
-pub(crate) fn in_item(name: &'static str, index: usize) -> TaskFrame {
-    TaskFrame(KEY.replace(Key { name, index }))
+pub(crate) fn in_index(index: usize) -> IndexFrame {
+    IndexFrame(KEY_INDEX.replace(index))
+}
+
+/// The fan-out `name` is being polled: its items mark only their index ([`in_index`]).
+#[inline]
+pub(crate) fn in_fan_out(name: &'static str) -> TaskFrame {
+    in_named(name)
 }
 
 /// Marks the task `name` (no fan-out item) as the child of the current group being polled,
 /// until the frame drops.
 #[inline]
 pub(crate) fn in_named(name: &'static str) -> TaskFrame {
-    in_item(name, Key::UNINDEXED)
+    TaskFrame(replace_key(Key {
+        name,
+        index: Key::UNINDEXED,
+    }))
 }
 
 /// Runs `poll` with `task` marked as the child of the current group being polled.
@@ -460,7 +498,7 @@ pub(crate) fn in_named(name: &'static str) -> TaskFrame {
 pub(crate) fn in_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
     match task.as_static() {
         Some((name, index)) => {
-            let _frame = TaskFrame(KEY.replace(Key {
+            let _frame = TaskFrame(replace_key(Key {
                 name,
                 index: index.unwrap_or(Key::UNINDEXED),
             }));
@@ -478,7 +516,7 @@ fn in_dynamic_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
             DYNAMIC_KEY.set(self.0.take());
         }
     }
-    let _frame = TaskFrame(KEY.replace(Key::DYNAMIC));
+    let _frame = TaskFrame(replace_key(Key::DYNAMIC));
     let _restore = Restore(DYNAMIC_KEY.replace(Some(task.clone())));
     poll()
 }
@@ -523,7 +561,10 @@ fn peek<T: Clone>(slot: &'static LocalKey<Cell<Option<T>>>) -> Option<T> {
 /// For a group that starts now: the enclosing group's signal and the task it runs in.
 pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
     let parent = current_signal()?;
-    let key = KEY.get();
+    let key = Key {
+        name: KEY_NAME.get(),
+        index: KEY_INDEX.get(),
+    };
     let key = if key.name.is_empty() && key.index == Key::DYNAMIC.index {
         peek(&DYNAMIC_KEY)
     } else {
