@@ -938,3 +938,44 @@ async fn errors_of_a_nested_group_dropped_by_its_task_reach_the_enclosing_group(
         .collect();
     assert_eq!(leaves, [("x".to_owned(), "x failed".to_owned())]);
 }
+
+/// The same inside a fan-out: the dropped nested group's errors are filed under the item
+/// that ran it (`items[1]`), not under the fan-out's name or another item.
+#[tokio::test(start_paused = true)]
+async fn errors_of_a_nested_group_dropped_in_a_fan_out_item_are_filed_under_that_item() {
+    let outer = async {
+        group! {
+            items = for i in 0..3_u64 => async move {
+                if i != 1 {
+                    sleep_ms(5 * i).await;
+                    return Ok::<_, ErrorGroup>(i);
+                }
+                tokio::select! {
+                    inner = async {
+                        group! {
+                            #![name = "inner"]
+                            #![mode = supervise]
+                            x = io_fail_after::<()>(10, "x failed");
+                            y = ok_after(50, 2);
+                        }
+                        Ok::<_, ErrorGroup>((x, y))
+                    } => inner.map(|_| i),
+                    () = sleep_ms(20) => Ok(i),
+                }
+            };
+        }
+        Ok::<_, ErrorGroup>(items)
+    };
+    let error = outer.await.unwrap_err();
+    assert_eq!(error.len(), 1);
+    let Member::Group { task, group } = &error.members()[0] else {
+        panic!("expected the nested group, got {error:#}");
+    };
+    assert_eq!(task.to_string(), "items[1]");
+    assert_eq!(group.message(), "group `inner` failed");
+    let leaves: Vec<_> = group
+        .leaves()
+        .map(|leaf| (leaf.task.to_string(), leaf.error.to_string()))
+        .collect();
+    assert_eq!(leaves, [("x".to_owned(), "x failed".to_owned())]);
+}
