@@ -554,6 +554,7 @@ pin_project! {
 
 impl<F: Future> Future for Indexed<F> {
     type Output = (usize, Result<F::Output, Box<dyn Any + Send>>);
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let index = *this.index;
@@ -790,6 +791,7 @@ struct IndexedHandle<T> {
 
 impl<T> Future for IndexedHandle<T> {
     type Output = (usize, Result<T, JoinError>);
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let index = self.index;
         match Pin::new(&mut self.handle).poll(cx) {
