@@ -898,6 +898,18 @@ async fn is_cancelled_turns_true_when_the_group_cancels() {
     assert_eq!(seen.load(Ordering::SeqCst), 1);
 }
 
+/// A group that fails with `x`'s error at 10 ms and would end at 50 ms.
+async fn inner_group() -> Result<(), ErrorGroup> {
+    group! {
+        #![name = "inner"]
+        #![mode = supervise]
+        x = io_fail_after::<()>(10, "x failed");
+        y = ok_after(50, 2);
+    }
+    let _ = (x, y);
+    Ok(())
+}
+
 /// A nested group that a task's own `select!` drops before it ends does not lose the error it
 /// had collected: the error reaches the enclosing group under that task, nested, and the
 /// enclosing group fails with it.
@@ -907,15 +919,7 @@ async fn errors_of_a_nested_group_dropped_by_its_task_reach_the_enclosing_group(
         group! {
             a = async {
                 tokio::select! {
-                    inner = async {
-                        group! {
-                            #![name = "inner"]
-                            #![mode = supervise]
-                            x = io_fail_after::<()>(10, "x failed");
-                            y = ok_after(50, 2);
-                        }
-                        Ok::<_, ErrorGroup>((x, y))
-                    } => inner.map(|_| ()),
+                    inner = inner_group() => inner.map(|()| ()),
                     () = sleep_ms(20) => Ok(()),
                 }
             };
@@ -926,11 +930,17 @@ async fn errors_of_a_nested_group_dropped_by_its_task_reach_the_enclosing_group(
     let start = Instant::now();
     let error = outer.await.unwrap_err();
     assert_eq!(start.elapsed(), ms(20));
+    assert_inner_failed_under(&error, "a");
+}
+
+/// `error` holds one member: the nested group `inner`, filed under `task`, whose only error is
+/// its task `x`'s.
+fn assert_inner_failed_under(error: &ErrorGroup, task: &str) {
     assert_eq!(error.len(), 1);
-    let Member::Group { task, group } = &error.members()[0] else {
+    let Member::Group { task: filed, group } = &error.members()[0] else {
         panic!("expected the nested group, got {error:#}");
     };
-    assert_eq!(task.to_string(), "a");
+    assert_eq!(filed.to_string(), task);
     assert_eq!(group.message(), "group `inner` failed");
     let leaves: Vec<_> = group
         .leaves()
@@ -951,15 +961,7 @@ async fn errors_of_a_nested_group_dropped_in_a_fan_out_item_are_filed_under_that
                     return Ok::<_, ErrorGroup>(i);
                 }
                 tokio::select! {
-                    inner = async {
-                        group! {
-                            #![name = "inner"]
-                            #![mode = supervise]
-                            x = io_fail_after::<()>(10, "x failed");
-                            y = ok_after(50, 2);
-                        }
-                        Ok::<_, ErrorGroup>((x, y))
-                    } => inner.map(|_| i),
+                    inner = inner_group() => inner.map(|()| i),
                     () = sleep_ms(20) => Ok(i),
                 }
             };
@@ -967,15 +969,5 @@ async fn errors_of_a_nested_group_dropped_in_a_fan_out_item_are_filed_under_that
         Ok::<_, ErrorGroup>(items)
     };
     let error = outer.await.unwrap_err();
-    assert_eq!(error.len(), 1);
-    let Member::Group { task, group } = &error.members()[0] else {
-        panic!("expected the nested group, got {error:#}");
-    };
-    assert_eq!(task.to_string(), "items[1]");
-    assert_eq!(group.message(), "group `inner` failed");
-    let leaves: Vec<_> = group
-        .leaves()
-        .map(|leaf| (leaf.task.to_string(), leaf.error.to_string()))
-        .collect();
-    assert_eq!(leaves, [("x".to_owned(), "x failed".to_owned())]);
+    assert_inner_failed_under(&error, "items[1]");
 }
