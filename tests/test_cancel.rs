@@ -919,7 +919,7 @@ async fn errors_of_a_nested_group_dropped_by_its_task_reach_the_enclosing_group(
         group! {
             a = async {
                 tokio::select! {
-                    inner = inner_group() => inner.map(|()| ()),
+                    inner = inner_group() => inner,
                     () = sleep_ms(20) => Ok(()),
                 }
             };
