@@ -710,6 +710,8 @@ where
 
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
+        // Each item marks its index under this name.
+        in_fan_out(this.name);
         loop {
             let name = *this.name;
             while let Some(fut) = next_item(this.iter, this.stopped, this.make, core, || {
@@ -723,12 +725,7 @@ where
                 });
                 *this.next += 1;
             }
-            let polled = {
-                // Each item marks its index under this name.
-                let _fan_out = in_fan_out(name);
-                this.running.poll_next_unpin(cx)
-            };
-            match polled {
+            match this.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((index, outcome))) => {
                     core.release();
                     let name = *this.name;

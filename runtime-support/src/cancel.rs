@@ -340,8 +340,10 @@ impl Key {
     /// No task: the driver itself.
     const NONE: Key = Key {
         name: "",
-        index: usize::MAX,
+        index: Key::NO_INDEX,
     };
+    /// The index of no task.
+    const NO_INDEX: usize = usize::MAX;
     /// A name made at run time, in `DYNAMIC_KEY`.
     const DYNAMIC: Key = Key {
         name: "",
@@ -353,7 +355,8 @@ impl Key {
     fn name(self) -> Option<TaskName> {
         match self.index {
             _ if self.name.is_empty() => None,
-            Key::UNINDEXED => Some(TaskName::new(self.name)),
+            // A fan-out named, but none of its items polled (its iterator runs): the fan-out.
+            Key::UNINDEXED | Key::NO_INDEX => Some(TaskName::new(self.name)),
             index => Some(TaskName::indexed(self.name, index)),
         }
     }
@@ -470,17 +473,22 @@ impl Drop for IndexFrame {
     }
 }
 
-/// Marks item `index` of the fan-out whose frame ([`in_fan_out`]) is current as the child
-/// being polled, until the frame drops.
+/// Marks item `index` of the fan-out named by [`in_fan_out`] as the child being polled, until
+/// the frame drops.
 #[inline]
 pub(crate) fn in_index(index: usize) -> IndexFrame {
     IndexFrame(KEY_INDEX.replace(index))
 }
 
 /// The fan-out `name` is being polled: its items mark only their index ([`in_index`]).
+///
+/// Nothing restores the name afterwards, and nothing needs to: the key is read only by a
+/// group starting inside a child's poll, and every child's poll marks its own key (a task its
+/// name and index, an item its index after its fan-out named it); the driver's [`Frame`]
+/// restores the enclosing key when the driver returns.
 #[inline]
-pub(crate) fn in_fan_out(name: &'static str) -> TaskFrame {
-    in_named(name)
+pub(crate) fn in_fan_out(name: &'static str) {
+    KEY_NAME.set(name);
 }
 
 /// Marks the task `name` (no fan-out item) as the child of the current group being polled,
