@@ -406,7 +406,7 @@ where
         let name = *this.name;
         let outcome = {
             let _entered = this.span.enter(&TaskName::new(name), core);
-            let _task = in_named(name);
+            in_named(name);
             ready!(poll_caught(fut, cx))
         };
         this.fut.set(None);
@@ -558,7 +558,7 @@ impl<F: Future> Future for Indexed<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let index = *this.index;
-        let _task = in_index(index);
+        in_index(index);
         match trace::in_span(this.span, || poll_caught(this.fut, cx)) {
             Poll::Ready(outcome) => Poll::Ready((index, outcome)),
             Poll::Pending => pending(cx),

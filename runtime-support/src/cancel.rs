@@ -365,7 +365,11 @@ impl Key {
 thread_local! {
     static STATE: Cell<State> = const { Cell::new(State::Outside) };
     static SIGNAL: Cell<Option<Arc<Signal>>> = const { Cell::new(None) };
-    // The task's key, in two slots so that a fan-out item sets only its index.
+    // The task's key, in two slots so that a fan-out item sets only its index. The hot paths
+    // (a task, a fan-out and its items) mark it without restoring it afterwards, and need not:
+    // it is read only by a group that starts inside a child's poll, every child's poll marks
+    // its own key first, a nested group's driver restores the key it found when it returns
+    // (`Frame`), and so does a spawned child's (`CarriedFrame`).
     static KEY_NAME: Cell<&'static str> = const { Cell::new(Key::NONE.name) };
     static KEY_INDEX: Cell<usize> = const { Cell::new(Key::NONE.index) };
     static DYNAMIC_KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
@@ -462,43 +466,25 @@ impl Drop for TaskFrame {
     }
 }
 
-/// Item `index` of the fan-out being polled is polled: restores the previous index when
-/// dropped.
-pub(crate) struct IndexFrame(usize);
-
-impl Drop for IndexFrame {
-    #[inline]
-    fn drop(&mut self) {
-        KEY_INDEX.set(self.0);
-    }
-}
-
-/// Marks item `index` of the fan-out named by [`in_fan_out`] as the child being polled, until
-/// the frame drops.
+/// Marks item `index` of the fan-out named by [`in_fan_out`] as the child being polled.
 #[inline]
-pub(crate) fn in_index(index: usize) -> IndexFrame {
-    IndexFrame(KEY_INDEX.replace(index))
+pub(crate) fn in_index(index: usize) {
+    KEY_INDEX.set(index);
 }
 
 /// The fan-out `name` is being polled: its items mark only their index ([`in_index`]).
-///
-/// Nothing restores the name afterwards, and nothing needs to: the key is read only by a
-/// group starting inside a child's poll, and every child's poll marks its own key (a task its
-/// name and index, an item its index after its fan-out named it); the driver's [`Frame`]
-/// restores the enclosing key when the driver returns.
 #[inline]
 pub(crate) fn in_fan_out(name: &'static str) {
     KEY_NAME.set(name);
 }
 
-/// Marks the task `name` (no fan-out item) as the child of the current group being polled,
-/// until the frame drops.
+/// Marks the task `name` (no fan-out item) as the child of the current group being polled.
 #[inline]
-pub(crate) fn in_named(name: &'static str) -> TaskFrame {
-    TaskFrame(replace_key(Key {
+pub(crate) fn in_named(name: &'static str) {
+    set_key(Key {
         name,
         index: Key::UNINDEXED,
-    }))
+    });
 }
 
 /// Runs `poll` with `task` marked as the child of the current group being polled.
