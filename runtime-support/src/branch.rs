@@ -728,7 +728,6 @@ where
             match this.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((index, outcome))) => {
                     core.release();
-                    let name = *this.name;
                     if let Some(value) = settle(core, || TaskName::indexed(name, index), outcome) {
                         this.results.put(index, value);
                     }
@@ -833,8 +832,8 @@ where
 
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
+        let name = *this.name;
         loop {
-            let name = *this.name;
             while let Some(fut) = next_item(this.iter, this.stopped, this.make, core, || {
                 TaskName::indexed(name, *this.next)
             }) {
@@ -848,7 +847,6 @@ where
             match this.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((index, joined))) => {
                     core.release();
-                    let name = *this.name;
                     if let Some(value) =
                         settle_joined(core, || TaskName::indexed(name, index), joined)
                     {
