@@ -143,17 +143,18 @@ fn branch(task: &Task, settle: bool, p: &Ident) -> TokenStream {
     let settled = if settle { "settled_" } else { "" };
     let spawn = if task.spawn.is_some() { "spawn_" } else { "" };
     match &task.body {
-        // An in-place task takes its name as it is; a spawned one carries a `TaskName`.
-        TaskBody::Single(expr) if task.spawn.is_none() => call_over(
-            expr,
-            &format!("checked_{settled}task"),
-            quote!(#name, #expr),
-        ),
-        TaskBody::Single(expr) => call_over(
-            expr,
-            &format!("checked_{settled}{spawn}task"),
-            quote!(#p::TaskName::new(#name), #expr),
-        ),
+        TaskBody::Single(expr) => {
+            // An in-place task takes its name as it is; a spawned one carries a `TaskName`.
+            let name = match task.spawn {
+                Some(_) => quote!(#p::TaskName::new(#name)),
+                None => quote!(#name),
+            };
+            call_over(
+                expr,
+                &format!("checked_{settled}{spawn}task"),
+                quote!(#name, #expr),
+            )
+        }
         TaskBody::FanOut { pat, iter, expr } => call_over(
             expr,
             &format!("checked_{settled}{spawn}fan_out"),
