@@ -1,18 +1,18 @@
-//! cohort side by side with its peers, in one run, as ratios (issue 6; BENCHMARKS.md).
+//! taskgroup side by side with its peers, in one run, as ratios (issue 6; BENCHMARKS.md).
 //!
 //! ```text
 //! cargo bench --bench compare                  # every workload, timed, with peak RSS
 //! cargo bench --bench compare -- small cancel  # only the workloads whose key contains a word
 //! cargo test  --bench compare                  # smoke: each workload once at a small N, checked
 //! cargo bench --bench compare -- --smoke       # the same smoke run, in release
-//! COHORT_BENCH_COMPILE=1 cargo bench --bench compare -- compile   # compile time (slow: opt-in)
+//! TASKGROUP_BENCH_COMPILE=1 cargo bench --bench compare -- compile   # compile time (slow: opt-in)
 //! cargo bench --bench compare -- --callgrind   # instructions per unit under valgrind
 //! cargo bench --bench compare -- --allocs      # heap allocations per unit under valgrind
 //! ```
 //!
-//! Environment: `COHORT_BENCH_ROUNDS` (timed rounds per variant, default 7; the median is
-//! reported), `COHORT_BENCH_SMOKE=1` (smoke run), `COHORT_BENCH_COMPILE=1` (compile-time bench),
-//! `COHORT_BENCH_NO_RSS=1` (skip the peak-RSS child processes).
+//! Environment: `TASKGROUP_BENCH_ROUNDS` (timed rounds per variant, default 7; the median is
+//! reported), `TASKGROUP_BENCH_SMOKE=1` (smoke run), `TASKGROUP_BENCH_COMPILE=1` (compile-time bench),
+//! `TASKGROUP_BENCH_NO_RSS=1` (skip the peak-RSS child processes).
 //!
 //! Method. Every variant of a workload is timed on the same runtime, in the same process,
 //! round-robin (one warm-up round, then `ROUNDS` rounds), and the median per unit is printed
@@ -31,10 +31,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cohort::{ErrorGroup, group};
 use futures::future::Either;
 use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 use futures_concurrency::prelude::*;
+use taskgroup::{ErrorGroup, group};
 use tokio::runtime::Runtime;
 use tokio::task::{JoinHandle, JoinSet, yield_now};
 
@@ -104,10 +104,10 @@ const fn variant(name: &'static str, flavor: Flavor, run: RunFn) -> Variant {
     }
 }
 
-/// A target of issue 6: `cohort` at most `max` times `peer`.
+/// A target of issue 6: `taskgroup` at most `max` times `peer`.
 #[derive(Debug)]
 struct Target {
-    cohort: &'static str,
+    taskgroup: &'static str,
     peer: &'static str,
     max: f64,
 }
@@ -178,7 +178,7 @@ struct Row {
 }
 
 fn rounds() -> usize {
-    std::env::var("COHORT_BENCH_ROUNDS")
+    std::env::var("TASKGROUP_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&k: &usize| k > 0)
@@ -297,14 +297,14 @@ fn print_table(workload: &Workload, rows: &[Row]) {
     }
     println!();
     for target in &workload.targets {
-        let c = &rows[index_of(workload, target.cohort)];
+        let c = &rows[index_of(workload, target.taskgroup)];
         let p = rows[index_of(workload, target.peer)].median;
         let ratio = c.median / p;
         let alive_ok = c.alive == 0;
         let met = ratio <= target.max && alive_ok;
         println!(
             "target: {} <= {:.1}x {}: {:.2}x{} -> {}",
-            target.cohort,
+            target.taskgroup,
             target.max,
             target.peer,
             ratio,
@@ -574,7 +574,7 @@ mod small {
         let _ = (i, x, y, z);
     }
 
-    async fn cohort_group(i: u64) -> Result<(u64, String, bool), ErrorGroup> {
+    async fn taskgroup_group(i: u64) -> Result<(u64, String, bool), ErrorGroup> {
         group! {
             x = a(i);
             y = b(i);
@@ -583,7 +583,7 @@ mod small {
         Ok((x, y, z))
     }
 
-    async fn cohort_spawned(i: u64) -> Result<(u64, String, bool), ErrorGroup> {
+    async fn taskgroup_spawned(i: u64) -> Result<(u64, String, bool), ErrorGroup> {
         group! {
             x = spawn a(i);
             y = spawn b(i);
@@ -639,13 +639,13 @@ mod small {
             report: Report::PerUnit,
             reference: "tokio::try_join!",
             targets: vec![Target {
-                cohort: "cohort group!",
+                taskgroup: "taskgroup group!",
                 peer: "tokio::try_join!",
                 max: 1.0,
             }],
             variants: vec![
-                variant("cohort group!", Flavor::Current, |rt, n| {
-                    sequence!(rt, n, |i| cohort_group(i))
+                variant("taskgroup group!", Flavor::Current, |rt, n| {
+                    sequence!(rt, n, |i| taskgroup_group(i))
                 }),
                 variant("tokio::try_join!", Flavor::Current, |rt, n| {
                     sequence!(rt, n, |i| async move { tokio::try_join!(a(i), b(i), c(i)) })
@@ -656,8 +656,8 @@ mod small {
                 variant("JoinSet", Flavor::Current, |rt, n| {
                     sequence!(rt, n, |i| join_set(i))
                 }),
-                variant("cohort group!, 3 x spawn", Flavor::Multi, |rt, n| {
-                    sequence!(rt, n, |i| cohort_spawned(i))
+                variant("taskgroup group!, 3 x spawn", Flavor::Multi, |rt, n| {
+                    sequence!(rt, n, |i| taskgroup_spawned(i))
                 }),
                 variant("JoinSet (multi-thread)", Flavor::Multi, |rt, n| {
                     sequence!(rt, n, |i| join_set(i))
@@ -701,7 +701,7 @@ mod fan_out {
 
     // `group!` expands `for i in 0..n => f(i)` into a closure that clippy calls redundant.
     #[allow(clippy::redundant_closure)]
-    async fn cohort(n: usize) -> Result<Vec<usize>, ErrorGroup> {
+    async fn taskgroup(n: usize) -> Result<Vec<usize>, ErrorGroup> {
         group! {
             out = for i in 0..n => item(i);
         }
@@ -728,13 +728,13 @@ mod fan_out {
             report: Report::PerUnit,
             reference: "FuturesUnordered",
             targets: vec![Target {
-                cohort: "cohort for-fan-out",
+                taskgroup: "taskgroup for-fan-out",
                 peer: "FuturesUnordered",
                 max: 1.0,
             }],
             variants: vec![
-                variant("cohort for-fan-out", Flavor::Current, |rt, n| {
-                    fan!(rt, n, cohort)
+                variant("taskgroup for-fan-out", Flavor::Current, |rt, n| {
+                    fan!(rt, n, taskgroup)
                 }),
                 variant("FuturesUnordered", Flavor::Current, |rt, n| {
                     fan!(rt, n, futures_unordered)
@@ -787,7 +787,7 @@ mod spawned {
         }};
     }
 
-    async fn cohort(n: usize) -> Result<Vec<usize>, ErrorGroup> {
+    async fn taskgroup(n: usize) -> Result<Vec<usize>, ErrorGroup> {
         group! {
             out = for i in 0..n => spawn item(i);
         }
@@ -826,13 +826,13 @@ mod spawned {
             report: Report::PerUnit,
             reference: "JoinSet",
             targets: vec![Target {
-                cohort: "cohort for-fan-out, spawn",
+                taskgroup: "taskgroup for-fan-out, spawn",
                 peer: "JoinSet",
                 max: 1.0,
             }],
             variants: vec![
-                variant("cohort for-fan-out, spawn", Flavor::Multi, |rt, n| {
-                    fan!(rt, n, cohort)
+                variant("taskgroup for-fan-out, spawn", Flavor::Multi, |rt, n| {
+                    fan!(rt, n, taskgroup)
                 }),
                 variant("JoinSet", Flavor::Multi, |rt, n| fan!(rt, n, join_set)),
                 variant("Vec<JoinHandle>", Flavor::Multi, |rt, n| {
@@ -884,7 +884,7 @@ mod coop {
 
     // `group!` expands `for rx in rxs => f(rx)` into a closure that clippy calls redundant.
     #[allow(clippy::redundant_closure)]
-    async fn cohort(receivers: Vec<oneshot::Receiver<usize>>) -> Result<Vec<usize>, ErrorGroup> {
+    async fn taskgroup(receivers: Vec<oneshot::Receiver<usize>>) -> Result<Vec<usize>, ErrorGroup> {
         group! {
             out = for rx in receivers => item(rx);
         }
@@ -913,8 +913,8 @@ mod coop {
             reference: "FuturesUnordered",
             targets: vec![],
             variants: vec![
-                variant("cohort for-fan-out", Flavor::Current, |rt, n| {
-                    coop!(rt, n, cohort)
+                variant("taskgroup for-fan-out", Flavor::Current, |rt, n| {
+                    coop!(rt, n, taskgroup)
                 }),
                 variant("FuturesUnordered", Flavor::Current, |rt, n| {
                     coop!(rt, n, futures_unordered)
@@ -997,7 +997,7 @@ mod cancel {
         }
     }
 
-    async fn cohort_in_place(probe: Arc<Probe>, n: usize) -> Result<(), ErrorGroup> {
+    async fn taskgroup_in_place(probe: Arc<Probe>, n: usize) -> Result<(), ErrorGroup> {
         group! {
             _ = for _ in 0..n => sibling(probe.clone());
             _ = failer(probe.clone(), n);
@@ -1005,7 +1005,7 @@ mod cancel {
         Ok(())
     }
 
-    async fn cohort_spawned(probe: Arc<Probe>, n: usize) -> Result<(), ErrorGroup> {
+    async fn taskgroup_spawned(probe: Arc<Probe>, n: usize) -> Result<(), ErrorGroup> {
         group! {
             _ = for _ in 0..n => spawn sibling(probe.clone());
             _ = spawn failer(probe.clone(), n);
@@ -1081,30 +1081,30 @@ mod cancel {
             reference: "FuturesUnordered",
             targets: vec![
                 Target {
-                    cohort: "cohort, in place",
+                    taskgroup: "taskgroup, in place",
                     peer: "FuturesUnordered",
                     max: 1.0,
                 },
                 Target {
-                    cohort: "cohort, in place",
+                    taskgroup: "taskgroup, in place",
                     peer: "JoinSet, abort_all + drain",
                     max: 1.0,
                 },
                 Target {
-                    cohort: "cohort, spawn",
+                    taskgroup: "taskgroup, spawn",
                     peer: "JoinSet, abort_all + drain",
                     max: 1.0,
                 },
             ],
             variants: vec![
-                variant("cohort, in place", Flavor::Current, |rt, n| {
-                    cancel!(rt, n, cohort_in_place)
+                variant("taskgroup, in place", Flavor::Current, |rt, n| {
+                    cancel!(rt, n, taskgroup_in_place)
                 }),
                 variant("FuturesUnordered", Flavor::Current, |rt, n| {
                     cancel!(rt, n, futures_unordered)
                 }),
-                variant("cohort, spawn", Flavor::Multi, |rt, n| {
-                    cancel!(rt, n, cohort_spawned)
+                variant("taskgroup, spawn", Flavor::Multi, |rt, n| {
+                    cancel!(rt, n, taskgroup_spawned)
                 }),
                 variant("JoinSet, abort_all + drain", Flavor::Multi, |rt, n| {
                     cancel!(rt, n, join_set_drain)
@@ -1134,7 +1134,7 @@ mod bounded {
 
     // `group!` expands `for i in 0..n => f(i)` into a closure that clippy calls redundant.
     #[allow(clippy::redundant_closure)]
-    async fn cohort(n: usize) -> Result<(), ErrorGroup> {
+    async fn taskgroup(n: usize) -> Result<(), ErrorGroup> {
         group! {
             #![limit = LIMIT]
             _ = for i in 0..n => work(i);
@@ -1142,7 +1142,7 @@ mod bounded {
         Ok(())
     }
 
-    async fn cohort_spawned(n: usize) -> Result<(), ErrorGroup> {
+    async fn taskgroup_spawned(n: usize) -> Result<(), ErrorGroup> {
         group! {
             #![limit = LIMIT]
             _ = for i in 0..n => spawn work(i);
@@ -1196,21 +1196,21 @@ mod bounded {
             report: Report::PerUnit,
             reference: "buffer_unordered",
             targets: vec![Target {
-                cohort: "cohort for-fan-out, limit",
+                taskgroup: "taskgroup for-fan-out, limit",
                 peer: "buffer_unordered",
                 max: 1.2,
             }],
             variants: vec![
-                variant("cohort for-fan-out, limit", Flavor::Current, |rt, n| {
-                    bounded!(rt, n, cohort)
+                variant("taskgroup for-fan-out, limit", Flavor::Current, |rt, n| {
+                    bounded!(rt, n, taskgroup)
                 }),
                 variant("buffer_unordered", Flavor::Current, |rt, n| {
                     bounded!(rt, n, buffer_unordered)
                 }),
                 variant(
-                    "cohort for-fan-out, spawn, limit",
+                    "taskgroup for-fan-out, spawn, limit",
                     Flavor::Multi,
-                    |rt, n| bounded!(rt, n, cohort_spawned),
+                    |rt, n| bounded!(rt, n, taskgroup_spawned),
                 ),
                 variant("spawn-all + Semaphore", Flavor::Multi, |rt, n| {
                     bounded!(rt, n, semaphore)
@@ -1232,7 +1232,7 @@ mod compile {
 
     pub(super) const GROUPS: usize = 50;
 
-    fn source(cohort: bool, groups: usize) -> String {
+    fn source(taskgroup: bool, groups: usize) -> String {
         let mut src = String::from(
             "//! Generated by benches/compare.rs: the compile-time benchmark.\n\
              #![allow(clippy::all)]\n\
@@ -1242,11 +1242,11 @@ mod compile {
              async fn c(i: u32) -> Res<bool> { tokio::task::yield_now().await; Ok(i % 2 == 0) }\n",
         );
         for g in 0..groups {
-            if cohort {
+            if taskgroup {
                 let _ = writeln!(
                     src,
-                    "async fn g{g}(i: u32) -> Result<(u32, String, bool), cohort::ErrorGroup> {{\n    \
-                     cohort::group! {{\n        x = a(i + {g});\n        y = b(i);\n        z = c(i);\n    }}\n    \
+                    "async fn g{g}(i: u32) -> Result<(u32, String, bool), taskgroup::ErrorGroup> {{\n    \
+                     taskgroup::group! {{\n        x = a(i + {g});\n        y = b(i);\n        z = c(i);\n    }}\n    \
                      Ok((x, y, z))\n}}"
                 );
             } else {
@@ -1269,17 +1269,17 @@ mod compile {
     fn manifest(name: &str, root: &Path) -> String {
         format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\ncohort = {{ path = {:?} }}\n\
+             [dependencies]\ntaskgroup = {{ path = {:?} }}\n\
              tokio = {{ version = \"1.47\", features = [\"rt\", \"macros\"] }}\n\n\
-             # Not part of the cohort workspace.\n[workspace]\n",
+             # Not part of the taskgroup workspace.\n[workspace]\n",
             root.display().to_string()
         )
     }
 
-    fn write_crate(dir: &Path, name: &str, cohort: bool, root: &Path) {
+    fn write_crate(dir: &Path, name: &str, taskgroup: bool, root: &Path) {
         std::fs::create_dir_all(dir.join("src")).expect("mkdir");
         std::fs::write(dir.join("Cargo.toml"), manifest(name, root)).expect("write manifest");
-        std::fs::write(dir.join("src/main.rs"), source(cohort, GROUPS)).expect("write main.rs");
+        std::fs::write(dir.join("src/main.rs"), source(taskgroup, GROUPS)).expect("write main.rs");
         // The workspace's versions of every dependency.
         let _ = std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"));
     }
@@ -1318,9 +1318,9 @@ mod compile {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let base = root.join("target").join("compile-bench");
         let target = base.join("target");
-        let crates = [("cohort-groups", true), ("try-join-groups", false)];
-        for (name, cohort) in crates {
-            write_crate(&base.join(name), name, cohort, &root);
+        let crates = [("taskgroup-groups", true), ("try-join-groups", false)];
+        for (name, taskgroup) in crates {
+            write_crate(&base.join(name), name, taskgroup, &root);
         }
         let k = rounds().min(5);
         println!();
@@ -1356,7 +1356,7 @@ mod compile {
     /// Smoke: the generated sources are written (not built).
     pub(super) fn smoke() {
         let src = source(true, 2);
-        assert!(src.contains("cohort::group!"));
+        assert!(src.contains("taskgroup::group!"));
         assert!(source(false, 2).contains("tokio::try_join!"));
     }
 }
@@ -1440,7 +1440,7 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --bench compare` passes nothing: smoke.
     let env = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
     let smoke_run = args.iter().any(|a| a == "--smoke")
-        || env("COHORT_BENCH_SMOKE")
+        || env("TASKGROUP_BENCH_SMOKE")
         || !args.iter().any(|a| a == "--bench");
     let filters: Vec<&str> = args
         .iter()
@@ -1472,7 +1472,7 @@ fn main() {
 
     machine();
     let runtimes = Runtimes::new();
-    let rss = !env("COHORT_BENCH_NO_RSS");
+    let rss = !env("TASKGROUP_BENCH_NO_RSS");
     let baselines = if rss {
         (
             child("baseline", "current", 0).hwm_kib,
@@ -1492,12 +1492,12 @@ fn main() {
     println!("done; {}", load());
     let compile_selected = filters.is_empty() || filters.iter().any(|f| "compile".contains(f));
     if compile_selected {
-        if env("COHORT_BENCH_COMPILE") {
+        if env("TASKGROUP_BENCH_COMPILE") {
             compile::run();
         } else {
             println!();
             println!(
-                "(compile time: skipped; set COHORT_BENCH_COMPILE=1, 2 to 3 minutes on 2 cores)"
+                "(compile time: skipped; set TASKGROUP_BENCH_COMPILE=1, 2 to 3 minutes on 2 cores)"
             );
         }
     }

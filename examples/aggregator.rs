@@ -26,7 +26,7 @@ use std::fmt::Debug;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use cohort::{BoxError, ErrorGroup, Member, group};
+use taskgroup::{BoxError, ErrorGroup, Member, group};
 use tokio::time::{Instant, sleep_until};
 use tracing::{error, info};
 
@@ -141,7 +141,7 @@ async fn aggregate(
         #![limit = 8]              // bound concurrent in-flight calls
         #![timeout = deadline]     // overall wall-clock budget
         _ = for &name in services => call_service(name, answer_at, scenario, &report);
-        except* cohort::Elapsed => {
+        except* taskgroup::Elapsed => {
             error!("aggregation exceeded deadline");
             report.lock().unwrap_or_else(PoisonError::into_inner).failures.push(("*", "deadline".into()));
         }

@@ -6,14 +6,14 @@
 //! prints `start a`, `start b`, `done b`, `done a`). Seconds are scaled to 100 ms.
 //!
 //! It also shows the other ways to write a task: `_ =` to discard a result,
-//! `cohort::infallible` for a future that cannot fail, and `spawn` to run a task on tokio's
+//! `taskgroup::infallible` for a future that cannot fail, and `spawn` to run a task on tokio's
 //! worker threads, in parallel rather than only concurrently.
 //!
 //! Run it with `cargo run --example basic_patterns`.
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group, infallible};
+use taskgroup::{ErrorGroup, group, infallible};
 use tokio::time::{Instant, sleep};
 
 /// One simulated second.

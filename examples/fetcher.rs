@@ -35,12 +35,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use cohort::{BoxError, ErrorGroup, group};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use taskgroup::{BoxError, ErrorGroup, group};
 
 const USAGE: &str = "\
 usage: cargo run --example fetcher -- [OPTIONS]
@@ -576,9 +576,9 @@ async fn fetch_all(api: &Api, limit: usize, deadline: Duration) -> Result<Fetche
             print_arm("DecodeError", &errors);
             Default::default()
         }
-        except* cohort::Elapsed as errors => {
+        except* taskgroup::Elapsed as errors => {
             handled = true;
-            print_arm("cohort::Elapsed", &errors);
+            print_arm("taskgroup::Elapsed", &errors);
             Default::default()
         }
     }
@@ -806,7 +806,7 @@ async fn run(config: Config) -> Result<(), BoxError> {
     // The server is a task of the same scope as the fetch: it cannot outlive `run`. When the
     // fetch is done, `s.cancel()` stops it and the scope ends without an error.
     let start = Instant::now();
-    let fetched = cohort::Group::new()
+    let fetched = taskgroup::Group::new()
         .name("fetcher")
         .scope(async |s| {
             s.spawn_parallel(async move { axum::serve(listener, app).await });

@@ -6,10 +6,10 @@
 //! failure; and plain `gather` (without `return_exceptions`) raises the first error while the
 //! other tasks keep running in the background.
 //!
-//! In cohort these are modes of one construct:
+//! In taskgroup these are modes of one construct:
 //!
 //! 1. `#![mode = settle]`: every task runs to completion and binds its own `Result`
-//!    (`cohort::settled` does the same for one task of a scope);
+//!    (`taskgroup::settled` does the same for one task of a scope);
 //! 2. fail-fast, the default: the first error cancels the rest;
 //! 3. `#![mode = supervise]`: every task runs to completion, then the errors are raised
 //!    together;
@@ -24,7 +24,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cohort::{ErrorGroup, Group, group, settled};
+use taskgroup::{ErrorGroup, Group, group, settled};
 use tokio::time::sleep;
 
 /// Python's `RuntimeError`.
@@ -88,7 +88,7 @@ async fn with_gather() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGroup> {
 
 async fn with_settled_scope() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGroup> {
     // The same with a scope: `settled` makes each task's error part of its value.
-    cohort::scope(async |s| {
+    taskgroup::scope(async |s| {
         let handles: Vec<_> = (0..4).map(|i| s.spawn(settled(task(i)))).collect();
         let mut results = Vec::new();
         for handle in handles {
@@ -141,7 +141,7 @@ async fn mirror(name: &'static str, delay_ms: u64, up: bool) -> Result<&'static 
 async fn main() -> Result<(), ErrorGroup> {
     println!("1. gather(return_exceptions=True) = #![mode = settle]");
     println!("{}", python_list(&with_gather().await?));
-    println!("the same with a scope and cohort::settled:");
+    println!("the same with a scope and taskgroup::settled:");
     println!("{}", python_list(&with_settled_scope().await?));
 
     println!();

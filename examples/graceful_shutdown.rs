@@ -3,7 +3,7 @@
 //! Mirrors the course's "Handling CancelledError": a worker prints `Working...` every second;
 //! when cancelled it prints `Cleaning up...`, awaits `cleanup()`, and re-raises.
 //!
-//! In cohort a task learns that its group is cancelling by awaiting `cohort::cancelled()`,
+//! In taskgroup a task learns that its group is cancelling by awaiting `taskgroup::cancelled()`,
 //! which also says why. `#![grace = d]` (or `Group::grace`) is how long the group waits for
 //! such tasks to finish their cleanup before it drops them, so a task that ignores the
 //! cancellation cannot hold up the shutdown past the grace period. An error a task returns
@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use cohort::ErrorGroup;
+use taskgroup::ErrorGroup;
 use tokio::time::{Instant, sleep};
 
 /// One simulated second.
@@ -34,7 +34,7 @@ async fn graceful_worker() -> Result<(), std::io::Error> {
     };
     tokio::select! {
         () = work => Ok(()),
-        why = cohort::cancelled() => {
+        why = taskgroup::cancelled() => {
             println!("Cleaning up... ({why})");
             cleanup("graceful worker").await;
             Ok(())
@@ -51,7 +51,7 @@ impl Drop for Announce {
     }
 }
 
-/// Never looks at `cohort::cancelled()`: the group drops it when the grace period is over.
+/// Never looks at `taskgroup::cancelled()`: the group drops it when the grace period is over.
 async fn stubborn_worker() -> Result<(), std::io::Error> {
     let _dropped = Announce("stubborn worker: dropped at the end of the grace period");
     sleep(SECOND * 100).await;
@@ -60,7 +60,7 @@ async fn stubborn_worker() -> Result<(), std::io::Error> {
 
 /// Fails while it cleans up.
 async fn clumsy_worker() -> Result<(), std::io::Error> {
-    cohort::cancelled().await;
+    taskgroup::cancelled().await;
     println!("clumsy worker: cleaning up...");
     sleep(SECOND / 2).await;
     Err(std::io::Error::other("could not flush the write-ahead log"))
@@ -70,7 +70,7 @@ async fn clumsy_worker() -> Result<(), std::io::Error> {
 async fn main() {
     println!("1. shutdown with a grace period");
     let start = Instant::now();
-    let outcome = cohort::Group::new()
+    let outcome = taskgroup::Group::new()
         .name("service")
         .grace(SECOND * 2)
         .scope(async |s| {
@@ -93,7 +93,7 @@ async fn main() {
 
     println!();
     println!("2. an error during cleanup is kept");
-    let outcome: Result<(), ErrorGroup> = cohort::Group::new()
+    let outcome: Result<(), ErrorGroup> = taskgroup::Group::new()
         .name("service")
         .grace(SECOND * 2)
         .scope(async |s| {

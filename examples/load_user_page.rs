@@ -17,7 +17,7 @@
 use std::io;
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::sleep;
 
 #[derive(Debug)]
@@ -103,7 +103,7 @@ async fn load_user_page(id: u32) -> Result<Page, AppError> {
         user   = fetch_user(id);
         orders = fetch_orders(id);
         except* io::Error as errs => return Err(AppError::Io(errs)),
-        except* cohort::Elapsed => return Ok(Page { user: None, orders: Vec::new(), degraded: true }),
+        except* taskgroup::Elapsed => return Ok(Page { user: None, orders: Vec::new(), degraded: true }),
     }
     Ok(Page {
         user: Some(user),

@@ -6,10 +6,10 @@
 //!
 //! The seed ends with `Got 3 exceptions`. That is not what happens, in Python or here:
 //! cancelling is not failing. Python's `TaskGroup` ignores children that were cancelled from
-//! outside, so no `ExceptionGroup` is raised; cohort's `Scope::cancel` (Python 3.15's
+//! outside, so no `ExceptionGroup` is raised; taskgroup's `Scope::cancel` (Python 3.15's
 //! `TaskGroup.cancel()`) ends the group cleanly, and the scope returns `Ok`.
 //!
-//! With `grace`, the tasks see the cancellation through `cohort::cancelled()`, print, and
+//! With `grace`, the tasks see the cancellation through `taskgroup::cancelled()`, print, and
 //! return what they have; a task dropped before it finished would leave its handle `None`.
 //!
 //! Seconds are scaled to 100 ms. Run it with `cargo run --example manual_cancel`.
@@ -26,7 +26,7 @@ const SECOND: Duration = Duration::from_millis(100);
 async fn long_task(task_id: u32) -> Result<String, std::io::Error> {
     tokio::select! {
         _ = sleep(SECOND * 10) => Ok(format!("Task {task_id} done")),
-        why = cohort::cancelled() => {
+        why = taskgroup::cancelled() => {
             println!("Task {task_id} cancelled ({why})");
             Ok(format!("Task {task_id} stopped early"))
         }
@@ -36,7 +36,7 @@ async fn long_task(task_id: u32) -> Result<String, std::io::Error> {
 #[tokio::main]
 async fn main() {
     // `grace` lets the tasks see the cancellation and print before they are dropped.
-    let outcome = cohort::Group::new()
+    let outcome = taskgroup::Group::new()
         .grace(SECOND)
         .scope(async |s| {
             let tasks: Vec<_> = (0..3).map(|i| s.spawn(long_task(i))).collect();

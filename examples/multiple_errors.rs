@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::{Instant, sleep, sleep_until};
 
 /// One second, as in the seed.

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::sleep;
 
 /// One simulated second.

@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::sleep;
 
 /// One simulated second.
@@ -54,7 +54,7 @@ async fn read_sensor(name: &str, seconds: f64, fail: bool) -> Result<(), Runtime
         () = sleep(SECOND.mul_f64(seconds)) => {}
         // The seed's `except asyncio.CancelledError:` block. Outside of any group this never
         // fires: nothing can cancel a free task this way.
-        _ = cohort::cancelled() => {
+        _ = taskgroup::cancelled() => {
             println!("Cleanup initiated for {name}");
             return Ok(());
         }

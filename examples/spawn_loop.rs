@@ -4,7 +4,7 @@
 //! tasks.append(tg.create_task(work(i, 0.5 + i * 0.1)))`, then `task.result()` after the
 //! block. The seed's 0.5 s .. 0.9 s are 50 ms .. 90 ms here.
 //!
-//! Two ways to write it: the imperative [`cohort::scope`], whose handle spawns in a loop and
+//! Two ways to write it: the imperative [`taskgroup::scope`], whose handle spawns in a loop and
 //! returns a handle per task (Python's `tg.create_task`), and the `group!` fan-out, which binds
 //! the results in input order.
 //!
@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::{Instant, sleep};
 
 async fn work(task_id: u32, duration: Duration) -> Result<String, std::io::Error> {
@@ -35,7 +35,7 @@ async fn main() -> Result<(), ErrorGroup> {
     //     for i in range(5):
     //         tasks.append(tg.create_task(work(i, 0.5 + i * 0.1)))
     let start = Instant::now();
-    let tasks = cohort::scope(async |s| {
+    let tasks = taskgroup::scope(async |s| {
         let mut tasks = Vec::new();
         for i in 0..5 {
             tasks.push(s.spawn(work(i, duration(i))));

@@ -7,17 +7,17 @@
 //!
 //! Three ways to put a deadline on a group:
 //!
-//! 1. `#![timeout = d]`: the deadline is part of the group and arrives as a `cohort::Elapsed`
-//!    error, matched with `except* cohort::Elapsed` like any other;
+//! 1. `#![timeout = d]`: the deadline is part of the group and arrives as a `taskgroup::Elapsed`
+//!    error, matched with `except* taskgroup::Elapsed` like any other;
 //! 2. an outer `tokio::time::timeout`, which cancels the group by dropping it;
-//! 3. `#![timeout]` with `#![grace]`: tasks await `cohort::cancelled()`, learn why they are
+//! 3. `#![timeout]` with `#![grace]`: tasks await `taskgroup::cancelled()`, learn why they are
 //!    cancelled, and say so before they stop (Python's `except CancelledError:` block).
 //!
 //! Seconds are scaled to 100 ms. Run it with `cargo run --example timeout`.
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::{Instant, sleep};
 
 /// One simulated second.
@@ -52,7 +52,7 @@ async fn slow(name: &str, seconds: f64) -> Result<String, std::io::Error> {
 async fn watchful_task(task_id: u32) -> Result<(), std::io::Error> {
     tokio::select! {
         _ = sleep(SECOND * 5) => Ok(()),
-        why = cohort::cancelled() => {
+        why = taskgroup::cancelled() => {
             println!("Task {task_id} cancelled: {why}");
             Ok(())
         }
@@ -68,7 +68,7 @@ async fn main() -> Result<(), ErrorGroup> {
         _ = slow_task(1);
         _ = slow_task(2);
         _ = slow_task(3);
-        except* cohort::Elapsed as elapsed => {
+        except* taskgroup::Elapsed as elapsed => {
             for leaf in &elapsed {
                 println!("TaskGroup timed out! ({})", leaf.error);
             }
@@ -102,7 +102,7 @@ async fn main() -> Result<(), ErrorGroup> {
         #![grace = SECOND]
         _ = watchful_task(1);
         _ = watchful_task(2);
-        except* cohort::Elapsed => println!("TaskGroup timed out!"),
+        except* taskgroup::Elapsed => println!("TaskGroup timed out!"),
     }
     Ok(())
 }

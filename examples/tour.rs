@@ -1,10 +1,10 @@
-//! A tour of cohort through the seeds' core scenarios: success, fail-fast with `except*`,
+//! A tour of taskgroup through the seeds' core scenarios: success, fail-fast with `except*`,
 //! a deadline, and nested groups. Run it with `cargo run --example tour`.
 
 use std::fmt;
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::{Instant, sleep, sleep_until};
 
 /// A `ValueError` of the seeds.
@@ -118,7 +118,7 @@ async fn deadline() -> Result<(), ErrorGroup> {
         #![timeout = Duration::from_millis(200)]
         _ = run_forever("slow task 1");
         _ = run_forever("slow task 2");
-        except* cohort::Elapsed as elapsed => {
+        except* taskgroup::Elapsed as elapsed => {
             println!(
                 "    group timed out after {} ms: {}",
                 round_ms(start.elapsed()),

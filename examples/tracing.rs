@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::sleep;
 
 async fn fetch_profile(id: u32) -> Result<String, std::io::Error> {

@@ -2,7 +2,7 @@
 //! checks. Tasks that belong together succeed together or fail together.
 //!
 //! ```
-//! use cohort::{ErrorGroup, group};
+//! use taskgroup::{ErrorGroup, group};
 //! # #[derive(Debug)] struct User; #[derive(Debug)] struct Order;
 //! # async fn fetch_user(_: u32) -> Result<User, std::io::Error> { Ok(User) }
 //! # async fn fetch_orders(_: u32) -> Result<Vec<Order>, std::io::Error> { Ok(vec![]) }
@@ -45,8 +45,8 @@
 //! 5. **Panics are not errors.** A panicking task cancels its siblings, then the panic resumes
 //!    in the caller with its original payload (Python re-raises `KeyboardInterrupt` as is).
 //! 6. **Deadlines.** `#![timeout = d]` cancels the whole group after `d`; the deadline is a
-//!    [`cohort::Elapsed`](Elapsed) leaf in the error group, matchable with
-//!    `except* cohort::Elapsed`. An outer `tokio::time::timeout` works too, by drop.
+//!    [`taskgroup::Elapsed`](Elapsed) leaf in the error group, matchable with
+//!    `except* taskgroup::Elapsed`. An outer `tokio::time::timeout` works too, by drop.
 //! 7. **Cancellation from outside.** Dropping the group's future drops its in-place tasks at
 //!    once and aborts its spawned ones. A nested group dropped before it ends (its parent
 //!    cancelled it, a deadline, a `select!`) loses nothing: it hands the errors it had
@@ -134,7 +134,7 @@
 //!
 //! ```
 //! use std::cell::RefCell;
-//! use cohort::{ErrorGroup, group};
+//! use taskgroup::{ErrorGroup, group};
 //!
 //! async fn shard(n: u32, ok: &RefCell<Vec<u32>>) -> Result<(), std::io::Error> {
 //!     tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(n))).await;
@@ -177,7 +177,7 @@
 //!
 //! # Compared with
 //!
-//! | | cohort | `JoinSet` | `try_join!` | moro / futures-concurrency |
+//! | | taskgroup | `JoinSet` | `try_join!` | moro / futures-concurrency |
 //! | --- | --- | --- | --- | --- |
 //! | borrows locals | yes (in place) | no, `'static` | yes | yes |
 //! | parallel on workers | yes (`spawn`) | yes | no | no |
@@ -188,8 +188,8 @@
 //! | deadline, limit, grace, modes | built in | by hand | no | partly |
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
-pub use cohort_runtime::error_group;
-pub use cohort_runtime::{
+pub use taskgroup_runtime::error_group;
+pub use taskgroup_runtime::{
     BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, Group, Infallible, Leaf, Member, Mode,
     Options, Scope, Settled, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled,
     scope, settled,
@@ -220,7 +220,7 @@ pub use cohort_runtime::{
 /// nested item with its own `#[structured]` is checked by that attribute.
 ///
 /// ```
-/// use cohort::{ErrorGroup, group, structured};
+/// use taskgroup::{ErrorGroup, group, structured};
 ///
 /// async fn fetch(n: u32) -> Result<u32, std::io::Error> {
 ///     Ok(n)
@@ -232,7 +232,7 @@ pub use cohort_runtime::{
 ///         a = spawn fetch(1); // joined by the group: fine
 ///         b = fetch(2);
 ///     }
-///     let c = cohort::scope(async |s| {
+///     let c = taskgroup::scope(async |s| {
 ///         let c = s.spawn_parallel(fetch(3)); // joined by the scope: fine
 ///         Ok::<_, std::io::Error>(c.await.unwrap_or(0))
 ///     })
@@ -245,26 +245,26 @@ pub use cohort_runtime::{
 ///
 /// ```compile_fail
 /// # async fn fetch(n: u32) -> Result<u32, std::io::Error> { Ok(n) }
-/// #[cohort::structured]
+/// #[taskgroup::structured]
 /// async fn load() {
 ///     let handle = tokio::spawn(fetch(1)); // error: `tokio::spawn` would spawn a task that escapes this `#[structured]` code
 ///     let _ = handle.await;
 /// }
 /// ```
 #[doc(inline)]
-pub use cohort_macros::structured;
+pub use taskgroup_macros::structured;
 
 /// Not public API: what the expansion of `group!` uses.
 #[doc(hidden)]
 pub mod __private {
-    pub use cohort_macros::group_internal;
-    pub use cohort_runtime::__private::*;
+    pub use taskgroup_macros::group_internal;
+    pub use taskgroup_runtime::__private::*;
 }
 
 /// [`scope()`](fn@scope) as a macro: the same scope, written so that its future is `Send` whenever its
 /// tasks are.
 ///
-/// `cohort::scope(async |s| ...)` takes an async closure, and today's rustc cannot prove
+/// `taskgroup::scope(async |s| ...)` takes an async closure, and today's rustc cannot prove
 /// that a future holding the call of a higher-ranked async closure is `Send` when the
 /// closure borrows (rust-lang/rust#110338, #134997). `scope!` runs the same body as a plain
 /// `async` block instead, so it works inside `tokio::spawn` and in axum handlers. It
@@ -275,9 +275,9 @@ pub mod __private {
 /// # async fn main() {
 /// use std::sync::atomic::{AtomicU64, Ordering};
 ///
-/// async fn total(items: Vec<u64>) -> Result<u64, cohort::ErrorGroup> {
+/// async fn total(items: Vec<u64>) -> Result<u64, taskgroup::ErrorGroup> {
 ///     let sum = AtomicU64::new(0);
-///     cohort::scope!(async |s| {
+///     taskgroup::scope!(async |s| {
 ///         for item in &items {
 ///             let sum = &sum;
 ///             s.spawn(async move {
@@ -298,14 +298,14 @@ pub mod __private {
 /// ```
 ///
 /// Options come first, as a [`Group`]:
-/// `cohort::scope!(Group::new().limit(4).timeout(d), async |s| { ... })`.
+/// `taskgroup::scope!(Group::new().limit(4).timeout(d), async |s| { ... })`.
 #[macro_export]
 macro_rules! scope {
     ($group:expr, async |$s:ident| $body:block) => {
         async {
-            let (__cohort_core, __cohort_state) = $crate::Group::into_parts($group);
-            let $s = $crate::__private::scope_handle(&__cohort_state);
-            $crate::__private::run_scope(__cohort_core, &__cohort_state, async $body).await
+            let (__taskgroup_core, __taskgroup_state) = $crate::Group::into_parts($group);
+            let $s = $crate::__private::scope_handle(&__taskgroup_state);
+            $crate::__private::run_scope(__taskgroup_core, &__taskgroup_state, async $body).await
         }
     };
     (async |$s:ident| $body:block) => {
@@ -375,7 +375,7 @@ macro_rules! scope {
 ///   neither diverges nor yields the bindings' values.
 /// - **Hygiene.** The expansion's own locals are invisible to your code, and reaches its
 ///   runtime through `$crate` and `::core`: your own `Result`, `Ok`, `Some`, `tokio`, `core`
-///   or `cohort` items change nothing.
+///   or `taskgroup` items change nothing.
 ///
 /// # Errors
 ///
@@ -393,7 +393,7 @@ macro_rules! scope {
 ///
 /// ```
 /// use std::time::Duration;
-/// use cohort::{ErrorGroup, group};
+/// use taskgroup::{ErrorGroup, group};
 ///
 /// async fn fetch(url: &str) -> Result<usize, std::io::Error> {
 ///     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -409,7 +409,7 @@ macro_rules! scope {
 ///     #![timeout = Duration::from_secs(2)]
 ///     home  = fetch("https://example.com");
 ///     pages = for url in urls => fetch(url);
-///     except* cohort::Elapsed => (0, Vec::new()),
+///     except* taskgroup::Elapsed => (0, Vec::new()),
 /// }
 /// assert_eq!(home, 19);
 /// assert_eq!(pages, [17, 18]);
@@ -421,9 +421,9 @@ macro_rules! scope {
 /// the runtime's workers and must be `'static`, so it cannot:
 ///
 /// ```compile_fail,E0597
-/// # async fn f() -> Result<(), cohort::ErrorGroup> {
+/// # async fn f() -> Result<(), taskgroup::ErrorGroup> {
 /// let name = String::from("local");
-/// cohort::group! {
+/// taskgroup::group! {
 ///     len = spawn async { Ok::<_, std::io::Error>(name.len()) }; // error: `name` does not live long enough
 /// }
 /// # Ok(())
@@ -433,8 +433,8 @@ macro_rules! scope {
 /// Nor can a task outlive its group through a bare spawn, or use a sibling's result:
 ///
 /// ```compile_fail
-/// # async fn f() -> Result<(), cohort::ErrorGroup> {
-/// cohort::group! {
+/// # async fn f() -> Result<(), taskgroup::ErrorGroup> {
+/// taskgroup::group! {
 ///     user = async { Ok::<_, std::io::Error>(1) };
 ///     audit = async {
 ///         tokio::spawn(async {}); // error: `tokio::spawn` would spawn a task that escapes its group
@@ -448,8 +448,8 @@ macro_rules! scope {
 /// ```compile_fail
 /// # async fn fetch_user() -> Result<u32, std::io::Error> { Ok(1) }
 /// # async fn fetch_orders(_: u32) -> Result<u32, std::io::Error> { Ok(1) }
-/// # async fn f() -> Result<(), cohort::ErrorGroup> {
-/// cohort::group! {
+/// # async fn f() -> Result<(), taskgroup::ErrorGroup> {
+/// taskgroup::group! {
 ///     user = fetch_user();
 ///     orders = fetch_orders(user); // error: `user` is the result of the sibling task `user`
 /// }

@@ -300,7 +300,7 @@ fn fetcher_hang_hits_the_deadline() {
     );
     run.succeeded();
     run.in_order(&[
-        "except* cohort::Elapsed: 1 error(s)",
+        "except* taskgroup::Elapsed: 1 error(s)",
         "deadline: deadline elapsed after 600ms",
     ]);
     // The hanging request was in flight when the deadline cancelled it.

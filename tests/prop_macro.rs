@@ -8,13 +8,13 @@ mod common_prop;
 use std::fmt;
 use std::sync::Arc;
 
-use cohort::ErrorGroup;
 use common_prop::interp::{Boom, Ctx, FAR, NodeError, TaskFuture, Value, child_future, ms};
 use common_prop::tree::{
     Builder, Mode, Node, Opts, PChild, PGroup, Plan, Shape, node, opts, profile, simple_leaf,
 };
 use common_prop::{exact_plan, run_property};
 use proptest::prelude::*;
+use taskgroup::ErrorGroup;
 
 const SHAPE: Shape = Shape {
     depth: 2,
@@ -143,7 +143,7 @@ fn plan(case: &ShapeCase) -> Plan {
 macro_rules! shape {
     ($ctx:ident, $a:ident, $b:ident, $cs:ident, $ds:ident, $limit:ident, $timeout:ident; $($option:tt)*) => {
         async {
-            cohort::group! {
+            taskgroup::group! {
                 #![name = "shape"]
                 #![limit = $limit]
                 #![timeout = $timeout]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant as WallClock};
 
-use cohort::{BoxError, ErrorGroup, Group, Member, group};
+use taskgroup::{BoxError, ErrorGroup, Group, Member, group};
 
 /// Counts live instances: +1 when created, -1 when dropped.
 struct Live(Arc<AtomicUsize>);
@@ -102,10 +102,10 @@ fn peak_rss_kib() -> u64 {
 #[test]
 #[ignore = "run by `a_million_tasks_through_limit_64_in_flat_memory` in a child process"]
 fn memory_probe() {
-    let Ok(n) = std::env::var("COHORT_STRESS_N") else {
+    let Ok(n) = std::env::var("TASKGROUP_STRESS_N") else {
         return;
     };
-    let n: u64 = n.parse().expect("COHORT_STRESS_N");
+    let n: u64 = n.parse().expect("TASKGROUP_STRESS_N");
     let started = WallClock::now();
     let max = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -129,7 +129,7 @@ fn probe(n: u64) -> (u64, f64, usize) {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("COHORT_STRESS_N", n.to_string())
+        .env("TASKGROUP_STRESS_N", n.to_string())
         .output()
         .expect("run the probe");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -196,7 +196,7 @@ fn nested_in_place(
             tokio::time::sleep(ms(10)).await;
             return Err(io::Error::other("innermost").into());
         }
-        cohort::scope!(Group::new().name("level"), async |s| {
+        taskgroup::scope!(Group::new().name("level"), async |s| {
             s.spawn_named("inner", nested_in_place(depth - 1, live.clone()));
             // A sibling at every level, hanging until the failure cancels it.
             let live = live.clone();
@@ -222,7 +222,7 @@ fn nested_spawned(
             tokio::time::sleep(ms(10)).await;
             return Err(io::Error::other("innermost").into());
         }
-        cohort::scope!(Group::new().name("level"), async |s| {
+        taskgroup::scope!(Group::new().name("level"), async |s| {
             s.spawn_parallel(nested_spawned(depth - 1, live.clone()));
             Ok::<_, io::Error>(())
         })
@@ -386,7 +386,7 @@ fn a_hundred_thousand_spawned_siblings_cancelled_at_once() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let result = cohort::scope!(async |s| {
+        let result = taskgroup::scope!(async |s| {
             for i in 0..SIBLINGS {
                 let live = live.clone();
                 s.spawn_parallel(async move {
@@ -439,7 +439,7 @@ async fn ready_receive(i: u64, polls: &AtomicUsize) -> Result<u64, io::Error> {
 
 /// Once the coop budget is spent, every item still queued answers `Pending` with a deferred
 /// wake-up; a fan-out that went on polling them would walk all of them again on every poll of
-/// the group (`FuturesUnordered` does: quadratic). cohort's items wake themselves at once when
+/// the group (`FuturesUnordered` does: quadratic). taskgroup's items wake themselves at once when
 /// they answer `Pending` on a spent budget, which `FuturesUnordered` counts as a yield, so each
 /// item is polled a bounded number of times: 4 096 items take 4 158 polls here, and 67 584
 /// without the wake-up.

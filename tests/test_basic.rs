@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cohort::{ErrorGroup, group};
 use common::*;
+use taskgroup::{ErrorGroup, group};
 use tokio::time::Instant;
 
 async fn heterogeneous() -> Result<(String, Vec<u8>, u32), ErrorGroup> {
@@ -125,11 +125,11 @@ async fn infallible_and_unit_output_tasks() -> Result<(), ErrorGroup> {
     let ran = AtomicUsize::new(0);
     let start = Instant::now();
     group! {
-        n = cohort::infallible(async {
+        n = taskgroup::infallible(async {
             sleep_ms(30).await;
             5u64
         });
-        word = cohort::infallible(async { "five" });
+        word = taskgroup::infallible(async { "five" });
         unit = async {
             sleep_ms(50).await;
             ran.fetch_add(1, Ordering::SeqCst);

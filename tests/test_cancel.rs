@@ -1,5 +1,5 @@
 //! Cancellation: fail-fast, panics, dropping the group, deadlines, supervise mode and graceful
-//! cancellation with `cohort::cancelled()`.
+//! cancellation with `taskgroup::cancelled()`.
 
 mod common;
 
@@ -7,8 +7,8 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cohort::{CancelReason, ErrorGroup, Member, group};
 use common::*;
+use taskgroup::{CancelReason, ErrorGroup, Member, group};
 use tokio::time::Instant;
 
 fn at(event: &str, n: u64) -> (String, std::time::Duration) {
@@ -182,7 +182,7 @@ async fn a_nested_group_cancelled_by_its_parent_is_not_reported_as_an_error() {
     // The parent caused that cancellation itself: only the original error is reported.
     assert_eq!(task_names(&errors), ["io_fail_after"], "{errors:#}");
     assert_eq!(errors.leaf_count(), 1, "{errors:#}");
-    assert!(!errors.contains::<cohort::Cancelled>(), "{errors:#}");
+    assert!(!errors.contains::<taskgroup::Cancelled>(), "{errors:#}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,7 +549,7 @@ async fn timeout_yields_an_elapsed_leaf_named_deadline_at_the_deadline() {
         Member::Leaf { task, error } => {
             assert_eq!(task.to_string(), "deadline");
             let elapsed = error
-                .downcast_ref::<cohort::Elapsed>()
+                .downcast_ref::<taskgroup::Elapsed>()
                 .expect("an Elapsed leaf");
             assert_eq!(elapsed.timeout(), ms(2000));
         }
@@ -558,13 +558,13 @@ async fn timeout_yields_an_elapsed_leaf_named_deadline_at_the_deadline() {
 }
 
 async fn deadline_arm(
-    seen: &mut Option<(ErrorGroup<cohort::Elapsed>, std::time::Duration)>,
+    seen: &mut Option<(ErrorGroup<taskgroup::Elapsed>, std::time::Duration)>,
     start: Instant,
 ) -> Result<u8, ErrorGroup> {
     group! {
         #![timeout = ms(2000)]
         value = ok_after(5000, 1u8);
-        except* cohort::Elapsed as elapsed => {
+        except* taskgroup::Elapsed as elapsed => {
             *seen = Some((elapsed, start.elapsed()));
             0
         }
@@ -602,7 +602,7 @@ async fn errors_before_the_deadline_come_before_the_elapsed_leaf() {
     let errors = errors_then_deadline().await.unwrap_err();
     assert_eq!(start.elapsed(), ms(2000));
     assert_eq!(task_names(&errors), ["early", "deadline"]);
-    assert!(errors.contains::<cohort::Elapsed>());
+    assert!(errors.contains::<taskgroup::Elapsed>());
 }
 
 async fn finishes_before_deadline() -> Result<u8, ErrorGroup> {
@@ -636,7 +636,7 @@ async fn watchful<T>(
 ) -> Result<T, MyError> {
     tokio::select! {
         () = sleep_ms(work) => Ok(on_finish),
-        why = cohort::cancelled() => {
+        why = taskgroup::cancelled() => {
             log.push(format!("{name} cancelled: {why:?}"));
             sleep_ms(cleanup).await;
             log.push(format!("{name} cleaned up"));
@@ -802,7 +802,7 @@ async fn cancelled_reports_the_deadline_as_its_reason() {
 async fn a_child_that_cleans_up_and_returns_ok_hands_its_value_to_the_scope_body() {
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::Group::new()
+    let result = taskgroup::Group::new()
         .grace(ms(500))
         .scope(async |s| {
             let handle =
@@ -868,8 +868,8 @@ async fn a_nested_group_whose_children_clean_up_with_ok_completes_with_their_val
 
 #[tokio::test(start_paused = true)]
 async fn cancelled_outside_any_group_never_resolves() {
-    assert!(!cohort::is_cancelled());
-    let outcome = tokio::time::timeout(ms(1000), cohort::cancelled()).await;
+    assert!(!taskgroup::is_cancelled());
+    let outcome = tokio::time::timeout(ms(1000), taskgroup::cancelled()).await;
     assert!(outcome.is_err());
 }
 
@@ -877,10 +877,10 @@ async fn reports_is_cancelled(seen: &AtomicUsize) -> Result<(), ErrorGroup> {
     group! {
         #![grace = ms(1000)]
         watcher = async {
-            assert!(!cohort::is_cancelled());
-            let why = cohort::cancelled().await;
+            assert!(!taskgroup::is_cancelled());
+            let why = taskgroup::cancelled().await;
             assert_eq!(why, CancelReason::SiblingFailed);
-            if cohort::is_cancelled() {
+            if taskgroup::is_cancelled() {
                 seen.fetch_add(1, Ordering::SeqCst);
             }
             Ok::<_, io::Error>(())

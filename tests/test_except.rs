@@ -5,8 +5,8 @@ mod common;
 
 use std::io;
 
-use cohort::{ErrorGroup, Member, group};
 use common::*;
+use taskgroup::{ErrorGroup, Member, group};
 use tokio::time::Instant;
 
 async fn one_failure() -> Result<(u8, u8), ErrorGroup> {

@@ -4,8 +4,8 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use cohort::{ErrorGroup, group};
 use common::*;
+use taskgroup::{ErrorGroup, group};
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
@@ -138,7 +138,7 @@ async fn group_builder_limit_caps_the_imperative_scope() -> Result<(), ErrorGrou
     let tracker = Tracker::new();
     let start = Instant::now();
     let tracker_ref = &tracker;
-    let values = cohort::Group::new()
+    let values = taskgroup::Group::new()
         .limit(2)
         .scope(async |s| {
             let mut handles = Vec::new();
@@ -167,7 +167,7 @@ async fn group_builder_limit_caps_spawn_parallel_too() -> Result<(), ErrorGroup>
     let tracker = Tracker::new();
     let start = Instant::now();
     let tracker_ref = &tracker;
-    cohort::Group::new()
+    taskgroup::Group::new()
         .limit(2)
         .scope(async |s| {
             for i in 0..4u64 {

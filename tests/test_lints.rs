@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn item(i: u32) -> Result<u32, std::io::Error> {
     tokio::time::sleep(Duration::from_millis(u64::from(i))).await;
@@ -24,7 +24,7 @@ async fn a_fan_out_over_a_plain_call_raises_no_redundant_closure_lint() -> Resul
         numbers = for i in 0..3 => item(i);
         names = for i in 0..2 => spawn name(i);
         first = item(7);
-        except* cohort::Elapsed => (Vec::new(), Vec::new(), 0),
+        except* taskgroup::Elapsed => (Vec::new(), Vec::new(), 0),
     }
     assert_eq!(numbers, [0, 1, 2]);
     assert_eq!(names, ["item 0", "item 1"]);

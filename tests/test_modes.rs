@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::time::Instant;
 
 async fn fetch(n: u64) -> Result<u64, std::io::Error> {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cohort::{CancelReason, ErrorGroup, Group, Member, Mode, group};
+use taskgroup::{CancelReason, ErrorGroup, Group, Member, Mode, group};
 use tokio::time::{Instant, sleep};
 
 fn ms(n: u64) -> Duration {
@@ -44,7 +44,7 @@ impl std::error::Error for Timeout {}
 async fn cancel_ends_the_group_without_error_and_every_child_is_gone() {
     let live = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         for _ in 0..3 {
             let guard = Live::new(&live);
             s.spawn(async move {
@@ -73,7 +73,7 @@ async fn cancel_ends_the_group_without_error_and_every_child_is_gone() {
 
 #[tokio::test(start_paused = true)]
 async fn cancel_from_a_child_ends_the_group_and_the_body_sees_it() {
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         let worker = s.spawn(async {
             sleep(Duration::from_secs(60)).await;
             Ok::<_, std::io::Error>(1)
@@ -95,7 +95,7 @@ async fn cancel_from_a_child_ends_the_group_and_the_body_sees_it() {
 #[tokio::test(start_paused = true)]
 async fn spawn_after_abort_is_refused_and_never_polled() {
     let polled = AtomicBool::new(false);
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.cancel();
         let handle = s.spawn(async {
             polled.store(true, Ordering::SeqCst);
@@ -122,7 +122,7 @@ async fn spawn_after_a_failure_is_refused_and_never_polled() {
                 Err::<(), _>(std::io::Error::other("first"))
             });
             s.spawn(async move {
-                cohort::cancelled().await;
+                taskgroup::cancelled().await;
                 let flag = seen.clone();
                 let refused = s.spawn(async move {
                     flag.store(true, Ordering::SeqCst);
@@ -186,7 +186,7 @@ async fn first_success_raises_every_error_when_none_succeeds() {
 #[tokio::test(start_paused = true)]
 async fn cancelled_tells_why_the_group_is_cancelling() {
     async fn watcher(reasons: &Mutex<Vec<CancelReason>>) -> Result<(), std::io::Error> {
-        let why = cohort::cancelled().await;
+        let why = taskgroup::cancelled().await;
         reasons.lock().unwrap().push(why);
         Ok(())
     }
@@ -263,7 +263,7 @@ async fn without_grace_cancellation_drops_at_once_and_cleanup_never_runs() {
     let result: Result<(), ErrorGroup> = async {
         group! {
             _ = async {
-                cohort::cancelled().await;
+                taskgroup::cancelled().await;
                 cleaned.store(true, Ordering::SeqCst);
                 Ok::<_, std::io::Error>(())
             };
@@ -294,12 +294,12 @@ async fn grace_keeps_values_and_cleanup_errors_and_drops_stubborn_children_at_th
         .grace(ms(100))
         .scope(async |s| {
             let polite = s.spawn(async {
-                cohort::cancelled().await;
+                taskgroup::cancelled().await;
                 sleep(ms(20)).await; // async cleanup
                 Ok::<_, std::io::Error>("cleaned up")
             });
             s.spawn(async {
-                cohort::cancelled().await;
+                taskgroup::cancelled().await;
                 sleep(ms(30)).await;
                 Err::<(), _>(Timeout("flush during cleanup"))
             });
@@ -346,7 +346,7 @@ async fn a_child_that_returns_ok_during_grace_keeps_its_value() {
             let polite = s.spawn(async {
                 tokio::select! {
                     () = sleep(Duration::from_secs(60)) => Ok::<_, std::io::Error>("finished"),
-                    _ = cohort::cancelled() => {
+                    _ = taskgroup::cancelled() => {
                         sleep(ms(5)).await;
                         Ok("saved during cleanup")
                     }
@@ -468,8 +468,8 @@ async fn settled_tasks_in_a_scope_carry_their_result() {
     let (good, bad) = Group::new()
         .mode(Mode::Settle)
         .scope(async |s| {
-            let good = s.spawn(cohort::settled(async { Ok::<_, std::io::Error>(1) }));
-            let bad = s.spawn(cohort::settled(async {
+            let good = s.spawn(taskgroup::settled(async { Ok::<_, std::io::Error>(1) }));
+            let bad = s.spawn(taskgroup::settled(async {
                 Err::<u32, _>(std::io::Error::other("no"))
             }));
             Ok::<_, std::io::Error>((good.await, bad.await))

@@ -1,4 +1,4 @@
-//! The imperative API: `cohort::scope` and `cohort::Group::new()...scope(...)`.
+//! The imperative API: `taskgroup::scope` and `taskgroup::Group::new()...scope(...)`.
 
 mod common;
 
@@ -6,8 +6,8 @@ use std::io;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cohort::ErrorGroup;
 use common::*;
+use taskgroup::ErrorGroup;
 use tokio::time::Instant;
 
 fn at(event: &str, n: u64) -> (String, std::time::Duration) {
@@ -18,7 +18,7 @@ fn at(event: &str, n: u64) -> (String, std::time::Duration) {
 async fn scope_returns_the_body_value_once_every_task_finished() -> Result<(), ErrorGroup> {
     let log = Log::new();
     let log_ref = &log;
-    let value = cohort::scope(async |s| {
+    let value = taskgroup::scope(async |s| {
         s.spawn(async move {
             sleep_ms(1000).await;
             log_ref.push("task finished");
@@ -44,7 +44,7 @@ async fn scope_returns_the_body_value_once_every_task_finished() -> Result<(), E
 #[tokio::test(start_paused = true)]
 async fn a_scope_without_tasks_returns_at_once() -> Result<(), ErrorGroup> {
     let start = Instant::now();
-    let value = cohort::scope(async |_| Ok::<_, io::Error>(5u8)).await?;
+    let value = taskgroup::scope(async |_| Ok::<_, io::Error>(5u8)).await?;
     assert_eq!(value, 5);
     assert_eq!(start.elapsed(), ms(0));
     Ok(())
@@ -55,7 +55,7 @@ async fn spawn_in_a_loop_that_awaits_between_spawns() -> Result<(), ErrorGroup> 
     let done = Mutex::new(Vec::new());
     let done_ref = &done;
     let start = Instant::now();
-    let spawned = cohort::scope(async |s| {
+    let spawned = taskgroup::scope(async |s| {
         let mut count = 0;
         for i in 0..3u64 {
             s.spawn(async move {
@@ -83,7 +83,7 @@ async fn a_task_spawned_from_inside_a_child_starts_at_once_and_is_joined() -> Re
 {
     let log = Log::new();
     let log_ref = &log;
-    cohort::scope(async |s| {
+    taskgroup::scope(async |s| {
         s.spawn(async move {
             sleep_ms(100).await;
             s.spawn(async move {
@@ -119,7 +119,7 @@ async fn a_task_spawned_from_inside_a_child_starts_at_once_while_other_tasks_run
 -> Result<(), ErrorGroup> {
     let log = Log::new();
     let log_ref = &log;
-    cohort::scope(async |s| {
+    taskgroup::scope(async |s| {
         // A bystander that is not woken when the child spawns.
         s.spawn(async move {
             sleep_ms(2000).await;
@@ -161,7 +161,7 @@ async fn a_task_spawned_from_inside_a_child_starts_at_once_while_other_tasks_run
 async fn a_task_spawned_by_a_finishing_child_is_still_joined() -> Result<(), ErrorGroup> {
     let log = Log::new();
     let log_ref = &log;
-    cohort::scope(async |s| {
+    taskgroup::scope(async |s| {
         s.spawn(async move {
             sleep_ms(100).await;
             s.spawn(async move {
@@ -189,7 +189,7 @@ async fn a_task_spawned_by_a_finishing_child_is_still_joined() -> Result<(), Err
 
 #[tokio::test(start_paused = true)]
 async fn the_body_error_comes_last_even_when_it_happened_first() {
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.spawn(io_fail_after::<()>(1000, "child failed"));
         // Fails at the same instant as the child; the body is polled first.
         sleep_ms(1000).await;
@@ -208,13 +208,13 @@ async fn the_body_error_comes_last_even_when_it_happened_first() {
 async fn the_body_error_comes_after_a_later_cleanup_error() {
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::Group::new()
+    let result = taskgroup::Group::new()
         .grace(ms(500))
         .scope(async |s| {
             s.spawn(async move {
                 tokio::select! {
                     () = sleep_ms(5000) => Ok(()),
-                    _ = cohort::cancelled() => {
+                    _ = taskgroup::cancelled() => {
                         sleep_ms(100).await;
                         log_ref.push("cleanup failed");
                         Err(io::Error::other("cleanup failed"))
@@ -243,7 +243,7 @@ async fn the_body_error_comes_after_a_later_cleanup_error() {
 async fn a_task_error_cancels_the_body_and_the_other_tasks() {
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         let _body_guard = log_ref.guard("body");
         s.spawn(async move {
             let _guard = log_ref.guard("sibling");
@@ -273,7 +273,7 @@ async fn a_task_error_cancels_the_body_and_the_other_tasks() {
 #[tokio::test(start_paused = true)]
 async fn spawn_parallel_results_are_handed_to_the_body() -> Result<(), ErrorGroup> {
     let start = Instant::now();
-    let values = cohort::scope(async |s| {
+    let values = taskgroup::scope(async |s| {
         let handles: Vec<_> = [300u64, 100, 200]
             .into_iter()
             .map(|d| s.spawn_parallel(ok_after(d, d * 10)))
@@ -296,7 +296,7 @@ async fn a_failing_spawn_parallel_task_cancels_the_scope() {
     let log_ref = &log;
     let tracker = Tracker::new();
     let tracker_ref = &tracker;
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.spawn(async move {
             let _guard = log_ref.guard("local");
             sleep_ms(5000).await;
@@ -321,7 +321,7 @@ async fn a_failing_spawn_parallel_task_cancels_the_scope() {
 
 #[tokio::test(start_paused = true)]
 async fn spawn_named_names_the_task_in_errors() {
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.spawn_named("fetch-user", io_fail_after::<()>(10, "no user"));
         Ok::<_, io::Error>(())
     })
@@ -333,7 +333,7 @@ async fn spawn_named_names_the_task_in_errors() {
 async fn scope_tasks_borrow_locals() -> Result<(), ErrorGroup> {
     let results = Mutex::new(Vec::new());
     let names = ["a", "b", "c"];
-    cohort::scope(async |s| {
+    taskgroup::scope(async |s| {
         for (i, name) in names.iter().enumerate() {
             let results = &results;
             s.spawn(async move {
@@ -354,7 +354,7 @@ async fn scope_tasks_borrow_locals() -> Result<(), ErrorGroup> {
 async fn scope_timeout_yields_an_elapsed_leaf() {
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::Group::new()
+    let result = taskgroup::Group::new()
         .timeout(ms(500))
         .scope(async |s| {
             s.spawn(async move {
@@ -374,8 +374,8 @@ async fn scope_timeout_yields_an_elapsed_leaf() {
     assert_eq!(task_names(&errors), ["deadline"]);
     assert_eq!(
         errors
-            .find::<cohort::Elapsed>()
-            .map(cohort::Elapsed::timeout),
+            .find::<taskgroup::Elapsed>()
+            .map(taskgroup::Elapsed::timeout),
         Some(ms(500))
     );
 }
@@ -384,8 +384,8 @@ async fn scope_timeout_yields_an_elapsed_leaf() {
 async fn supervised_scope_hands_none_for_a_failed_task_and_keeps_going() {
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::Group::new()
-        .mode(cohort::Mode::Supervise)
+    let result = taskgroup::Group::new()
+        .mode(taskgroup::Mode::Supervise)
         .scope(async |s| {
             let failing = s.spawn(io_fail_after::<u8>(100, "failed"));
             let fine = s.spawn(ok_after(1000, 7u8));
@@ -409,11 +409,11 @@ async fn a_cancelling_scope_refuses_new_tasks() {
     let started_ref = &started;
     let log = Log::new();
     let log_ref = &log;
-    let result = cohort::Group::new()
+    let result = taskgroup::Group::new()
         .grace(ms(500))
         .scope(async |s| {
             s.spawn(io_fail_after::<()>(100, "trigger"));
-            let why = cohort::cancelled().await;
+            let why = taskgroup::cancelled().await;
             log_ref.push(format!("body saw {why:?}, cancelled: {}", s.is_cancelled()));
             let refused = s.spawn(async move {
                 started_ref.fetch_add(1, Ordering::SeqCst);
@@ -439,7 +439,7 @@ async fn a_cancelling_scope_refuses_new_tasks() {
 async fn a_scope_task_panic_resumes_after_siblings_are_dropped() {
     let log = Log::new();
     let log_ref = &log;
-    let mut caught = CatchUnwind::new(cohort::scope(async |s| {
+    let mut caught = CatchUnwind::new(taskgroup::scope(async |s| {
         s.spawn(async move {
             let _guard = log_ref.guard("sibling");
             sleep_ms(5000).await;
@@ -467,12 +467,12 @@ async fn a_scope_task_panic_resumes_after_siblings_are_dropped() {
 #[tokio::test(start_paused = true)]
 async fn group_inside_a_scope_task_nests_its_errors() {
     async fn inner() -> Result<u8, ErrorGroup> {
-        cohort::group! {
+        taskgroup::group! {
             leaf = io_fail_after::<u8>(10, "inner failed");
         }
         Ok(leaf)
     }
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.spawn_named("child", inner());
         Ok::<_, io::Error>(())
     })
@@ -480,7 +480,7 @@ async fn group_inside_a_scope_task_nests_its_errors() {
     let errors = result.unwrap_err();
     assert_eq!(errors.len(), 1);
     match &errors.members()[0] {
-        cohort::Member::Group { task, group } => {
+        taskgroup::Member::Group { task, group } => {
             assert_eq!(task.to_string(), "child");
             assert_eq!(task_names(group), ["leaf"]);
         }
@@ -494,7 +494,7 @@ async fn scope_cancel_ends_the_group_cleanly_and_keeps_the_body_value() {
     let log_ref = &log;
     let started = AtomicUsize::new(0);
     let started_ref = &started;
-    let result = cohort::scope(async |s| {
+    let result = taskgroup::scope(async |s| {
         s.spawn(async move {
             let _guard = log_ref.guard("worker");
             sleep_ms(10_000).await;
@@ -538,7 +538,7 @@ async fn mirror(log: Log, name: &'static str, delay: u64, ok: bool) -> Result<u6
 #[tokio::test(start_paused = true)]
 async fn first_success_takes_the_first_ok_and_cancels_the_rest() {
     let log = Log::new();
-    let winner = cohort::Group::new()
+    let winner = taskgroup::Group::new()
         .first_success([
             mirror(log.clone(), "failing", 10, false),
             mirror(log.clone(), "slow", 30, true),
@@ -562,7 +562,7 @@ async fn first_success_takes_the_first_ok_and_cancels_the_rest() {
 #[tokio::test(start_paused = true)]
 async fn first_success_returns_every_error_when_none_succeeds() {
     let log = Log::new();
-    let errors = cohort::Group::new()
+    let errors = taskgroup::Group::new()
         .first_success([
             mirror(log.clone(), "a", 30, false),
             mirror(log.clone(), "b", 10, false),
@@ -578,7 +578,7 @@ fn assert_send<T: Send>(_: &T) {}
 
 async fn send_scope(items: Vec<u64>) -> Result<u64, ErrorGroup> {
     let total = std::sync::atomic::AtomicU64::new(0);
-    cohort::scope!(async |s| {
+    taskgroup::scope!(async |s| {
         for item in &items {
             let total = &total;
             s.spawn(async move {
@@ -605,7 +605,7 @@ async fn scope_macro_future_is_send_and_runs_in_tokio_spawn() {
 
 /// One nested scope whose body awaits its task's handle, finishing at 50 ms.
 async fn nested_waiting_scope(done: &AtomicUsize) -> Result<u32, ErrorGroup> {
-    cohort::scope!(async |s| {
+    taskgroup::scope!(async |s| {
         let handle = s.spawn(async {
             sleep_ms(50).await;
             done.fetch_add(1, Ordering::SeqCst);
@@ -623,13 +623,13 @@ async fn nested_waiting_scope(done: &AtomicUsize) -> Result<u32, ErrorGroup> {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn every_nested_scope_due_when_the_root_is_dropped_finishes_first() {
     let done = AtomicUsize::new(0);
-    let root = cohort::scope!(async |s| {
+    let root = taskgroup::scope!(async |s| {
         for _ in 0..3 {
             s.spawn(nested_waiting_scope(&done));
         }
         Ok::<_, io::Error>(())
     });
-    let outer = cohort::scope!(async |s| {
+    let outer = taskgroup::scope!(async |s| {
         s.spawn(root);
         Ok::<_, io::Error>(())
     });

@@ -1,9 +1,9 @@
-//! `cohort::scope!`: the imperative scope written so that its future is `Send`.
+//! `taskgroup::scope!`: the imperative scope written so that its future is `Send`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use cohort::{ErrorGroup, Group};
+use taskgroup::{ErrorGroup, Group};
 use tokio::time::{Instant, sleep};
 
 fn assert_send<T: Send>(_: &T) {}
@@ -19,7 +19,7 @@ impl Drop for Leave<'_> {
 
 async fn sum_in_scope(items: Vec<u64>) -> Result<u64, ErrorGroup> {
     let total = AtomicU64::new(0);
-    cohort::scope!(async |s| {
+    taskgroup::scope!(async |s| {
         for item in &items {
             let total = &total;
             s.spawn(async move {
@@ -57,7 +57,7 @@ async fn a_borrowing_scope_macro_is_send_and_runs_in_tokio_spawn() {
 async fn the_scope_macro_takes_group_options() {
     let in_flight = AtomicU64::new(0);
     let peak = AtomicU64::new(0);
-    let result = cohort::scope!(
+    let result = taskgroup::scope!(
         Group::new().limit(2).timeout(Duration::from_millis(250)),
         async |s| {
             for _ in 0..6 {
@@ -77,13 +77,13 @@ async fn the_scope_macro_takes_group_options() {
     // Two at a time, 100 ms each: the deadline at 250 ms lands during the third pair.
     assert_eq!(peak.load(Ordering::SeqCst), 2);
     let errors = result.unwrap_err();
-    assert!(errors.contains::<cohort::Elapsed>());
+    assert!(errors.contains::<taskgroup::Elapsed>());
     assert_eq!(in_flight.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_scope_macro_collects_errors_with_the_body_error_last() {
-    let errors = cohort::scope!(async |s| {
+    let errors = taskgroup::scope!(async |s| {
         s.spawn_named("fetch", async {
             sleep(Duration::from_millis(5)).await;
             Err::<(), _>(std::io::Error::other("fetch failed"))

@@ -1,4 +1,4 @@
-//! Heap allocations on cohort's hot paths, counted on the test's thread (issue 6's targets:
+//! Heap allocations on taskgroup's hot paths, counted on the test's thread (issue 6's targets:
 //! a fixed group needs no heap allocation, the macro knows the arity; a fan-out costs what
 //! its peers cost per item).
 //!
@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::hint::black_box;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 use tokio::runtime::Runtime;
 
 async fn step(i: u64) -> Result<u64, std::io::Error> {

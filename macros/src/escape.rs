@@ -13,7 +13,7 @@
 //! | `thread::Builder::new()...spawn(..)`             | a detached thread     |
 //! | `use tokio::spawn` (and the other `spawn`s)      | an import that would hide them |
 //!
-//! Scoped spawns are fine and untouched: a group's `spawn` tasks, `cohort::scope`'s
+//! Scoped spawns are fine and untouched: a group's `spawn` tasks, `taskgroup::scope`'s
 //! `s.spawn(..)`, `std::thread::scope`'s `s.spawn(..)`. Macro arguments are scanned token by
 //! token; a nested `group!` checks its own tasks, so only its `except*` arms are scanned here.
 
@@ -357,16 +357,16 @@ fn message(written: &str, kind: Kind, context: Context) -> String {
     };
     let fix = match (kind, context) {
         (Kind::Task, Context::Group) => {
-            "make it a task of the group, `name = spawn future;`, or spawn it into a `cohort::scope` with `s.spawn_parallel(future)`"
+            "make it a task of the group, `name = spawn future;`, or spawn it into a `taskgroup::scope` with `s.spawn_parallel(future)`"
         }
         (Kind::Task, Context::Structured) => {
-            "run it in a group, `group! { name = spawn future; }`, or spawn it into a `cohort::scope` with `s.spawn_parallel(future)`"
+            "run it in a group, `group! { name = spawn future; }`, or spawn it into a `taskgroup::scope` with `s.spawn_parallel(future)`"
         }
         (Kind::Local, Context::Group) => {
             "make it an in-place task of the group, `name = future;`, which runs on this thread and need not be `Send`"
         }
         (Kind::Local, Context::Structured) => {
-            "run it in place in a group, `group! { name = future; }`, or with `s.spawn(future)` in a `cohort::scope`: it stays on this thread and need not be `Send`"
+            "run it in place in a group, `group! { name = future; }`, or with `s.spawn(future)` in a `taskgroup::scope`: it stays on this thread and need not be `Send`"
         }
         (Kind::Blocking, Context::Group) => {
             "do the work in a `spawn` task of the group with `tokio::task::block_in_place(|| ...)`, so that the group waits for it"

@@ -1,4 +1,4 @@
-//! Code generation: the group as a thin sequence of calls into `cohort-runtime`.
+//! Code generation: the group as a thin sequence of calls into `taskgroup-runtime`.
 //!
 //! ```text
 //! group! {
@@ -10,21 +10,21 @@
 //!     except* io::Error as errs => return Err(errs.into()),
 //! }
 //! ```
-//! becomes (`$crate::__private` is `__p` at the macro's span and `__cohort_p` at the tasks';
+//! becomes (`$crate::__private` is `__p` at the macro's span and `__taskgroup_p` at the tasks';
 //! `__`-names are `mixed_site`, so the user's code cannot see them, nor they the user's):
 //! ```text
 //! let (user, pages, stats) = {
 //!     let __result = match {
 //!         let __fut = {
-//!             use $crate::__private as __cohort_p;
-//!             __cohort_p::run(
-//!                 __cohort_p::Options::new()
+//!             use $crate::__private as __taskgroup_p;
+//!             __taskgroup_p::run(
+//!                 __taskgroup_p::Options::new()
 //!                     .at(file!(), line!())
-//!                     .timeout(__cohort_p::timeout(d)),
-//!                 __cohort_p::cons(__cohort_p::checked_task("user", fetch_user(id)),
-//!                 __cohort_p::cons(__cohort_p::checked_task("audit", audit(id)),
-//!                 __cohort_p::cons(__cohort_p::checked_fan_out("pages", &urls, |url| fetch(url)),
-//!                 __cohort_p::cons(__cohort_p::checked_spawn_task(TaskName::new("stats"),
+//!                     .timeout(__taskgroup_p::timeout(d)),
+//!                 __taskgroup_p::cons(__taskgroup_p::checked_task("user", fetch_user(id)),
+//!                 __taskgroup_p::cons(__taskgroup_p::checked_task("audit", audit(id)),
+//!                 __taskgroup_p::cons(__taskgroup_p::checked_fan_out("pages", &urls, |url| fetch(url)),
+//!                 __taskgroup_p::cons(__taskgroup_p::checked_spawn_task(TaskName::new("stats"),
 //!                     crunch(data)),
 //!                 ())))),
 //!             )
@@ -55,9 +55,9 @@
 //! Spans, which decide where rustc reports a bound that does not hold:
 //! - Each task's call (`checked_task`, `checked_spawn_fan_out`, ...) is spanned from the first to the last
 //!   token of the task's expression: its path carries the first span, its argument list the
-//!   last. The calls go through `__cohort_p` rather than `$crate`, whose span belongs to the
+//!   last. The calls go through `__taskgroup_p` rather than `$crate`, whose span belongs to the
 //!   shim: a call whose first token came from the shim would be reported at the whole macro.
-//! - Option values are checked the same way (`__cohort_p::timeout(d)`), at the value.
+//! - Option values are checked the same way (`__taskgroup_p::timeout(d)`), at the value.
 //! - An arm's body is assigned to a slot typed after the group's value, so an arm that yields
 //!   the wrong thing is a type mismatch at the arm, "expected `(User, Vec<Page>)`".
 //! - Only the propagation of the remainder is at the macro's span: it has no tokens of its own.
@@ -196,7 +196,7 @@ fn options(group: &Group, p: &Ident) -> TokenStream {
 /// The name of `$crate::__private` inside the block that builds the group's future. The
 /// calls there start with it rather than with `$crate`, whose span belongs to the shim: a call
 /// whose first token came from the shim would be reported at the whole macro.
-const ALIAS: &str = "__cohort_p";
+const ALIAS: &str = "__taskgroup_p";
 
 fn expand(group: &Group) -> TokenStream {
     let krate = &group.krate;
@@ -213,7 +213,7 @@ fn expand(group: &Group) -> TokenStream {
         branches = quote!(#alias::cons(#branch, #branches));
         match &task.binding {
             Binding::Named { mutability, ident } => {
-                let value = format_ident!("__cohort_v{}", index, span = Span::mixed_site());
+                let value = format_ident!("__taskgroup_v{}", index, span = Span::mixed_site());
                 pattern = quote!((#value, #pattern));
                 values.push(value);
                 bindings.push(quote!(#mutability #ident));
@@ -239,10 +239,10 @@ fn expand(group: &Group) -> TokenStream {
     let err = quote!(::core::result::Result::Err);
     let some = quote!(::core::option::Option::Some);
     let none = quote!(::core::option::Option::None);
-    let eg = mixed("__cohort_eg");
-    let v = mixed("__cohort_v");
+    let eg = mixed("__taskgroup_eg");
+    let v = mixed("__taskgroup_v");
     let opts = options(group, &alias);
-    let fut = mixed("__cohort_fut");
+    let fut = mixed("__taskgroup_fut");
     let run = quote! {{
         // The fan-out closures carry the user's spans (so that errors point at the task);
         // `|x| fetch(x)` is the user's `for x in xs => fetch(x)`, not a redundant closure.
@@ -265,9 +265,9 @@ fn expand(group: &Group) -> TokenStream {
         };
     }
 
-    let result = mixed("__cohort_result");
-    let rest = mixed("__cohort_rest");
-    let value = mixed("__cohort_value");
+    let result = mixed("__taskgroup_result");
+    let rest = mixed("__taskgroup_rest");
+    let value = mixed("__taskgroup_value");
     let arms = group.arms.iter().map(|arm| {
         let binding = match &arm.name {
             Some(name) => quote!(#name),

@@ -21,7 +21,7 @@ pub(crate) fn group(group: &Group, error: syn::Error) -> TokenStream {
     };
     let mut seen = HashSet::new();
     let mut lets = Vec::new();
-    let failed = mixed("__cohort_failed");
+    let failed = mixed("__taskgroup_failed");
     let named = group.tasks.iter().filter_map(|task| match &task.binding {
         Binding::Named { mutability, ident } => Some((mutability.as_ref(), ident)),
         Binding::Discard(_) => None,

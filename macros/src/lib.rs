@@ -1,6 +1,6 @@
-//! Implementation detail of the `cohort` crate: the `group!` and `#[structured]` macros.
+//! Implementation detail of the `taskgroup` crate: the `group!` and `#[structured]` macros.
 //!
-//! Use them through `cohort`, which forwards `group!` here with the path to its runtime.
+//! Use them through `taskgroup`, which forwards `group!` here with the path to its runtime.
 //!
 //! Stages (private modules): `parse` (tokens into the `ast`, one piece at a time), `valid`
 //! (whole-input checks, with `escape` for bare spawns), then `expand`, or `fallback` on error;
@@ -21,7 +21,7 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// The body of `cohort::group!`. Not public API: call `cohort::group!`.
+/// The body of `taskgroup::group!`. Not public API: call `taskgroup::group!`.
 #[doc(hidden)]
 #[proc_macro]
 pub fn group_internal(input: TokenStream) -> TokenStream {
@@ -30,9 +30,9 @@ pub fn group_internal(input: TokenStream) -> TokenStream {
 
 /// Rejects every bare spawn (`tokio::spawn`, `tokio::task::spawn_local`, `spawn_blocking`,
 /// `std::thread::spawn`, ...) in an `async fn`, an `impl` block, a trait or an inline module,
-/// at the call, saying what to write instead: a task of a `group!`, or a `cohort::scope`.
+/// at the call, saying what to write instead: a task of a `group!`, or a `taskgroup::scope`.
 ///
-/// See `cohort::structured` for the rules and examples.
+/// See `taskgroup::structured` for the rules and examples.
 #[proc_macro_attribute]
 pub fn structured(args: TokenStream, item: TokenStream) -> TokenStream {
     structured::structured(args.into(), item.into()).into()

@@ -14,7 +14,7 @@ fn tokens(source: &str) -> TokenStream {
 
 /// The messages of every error the group's input produces.
 fn errors(body: &str) -> Vec<String> {
-    let (group, mut errors) = parse::parse_input(tokens(&format!("::cohort; {body}")));
+    let (group, mut errors) = parse::parse_input(tokens(&format!("::taskgroup; {body}")));
     valid::validate(&group, &mut errors);
     errors
         .into_error()
@@ -38,7 +38,7 @@ fn structured_errors(item: &str) -> Vec<String> {
 
 #[test]
 fn parses_every_form() {
-    let source = "::cohort;
+    let source = "::taskgroup;
         #![name = \"page\"] #![timeout = d] #![limit = 4] #![grace = g] #![mode = supervise]
         user = fetch_user(id);
         mut orders = spawn fetch_orders(id);
@@ -46,7 +46,7 @@ fn parses_every_form() {
         pages = for url in &urls => fetch(url);
         stats = for (i, x) in items.iter().enumerate() => spawn crunch(i, x)
         except* std::io::Error as errs => return Err(errs.into()),
-        except* cohort::Elapsed => { (a, b, c, d) }
+        except* taskgroup::Elapsed => { (a, b, c, d) }
         except* _ => panic!(),";
     let (group, errors) = parse::parse_input(tokens(source));
     assert!(errors.is_empty());
@@ -68,7 +68,7 @@ fn card_spelling_with_and_without_the_last_semicolon() {
         "< a = f(); b = g(); > except* E => (1, 2),",
         "< a = f(); b = x > y; >",
     ] {
-        let (group, errors) = parse::parse_input(tokens(&format!("::cohort; {body}")));
+        let (group, errors) = parse::parse_input(tokens(&format!("::taskgroup; {body}")));
         assert!(errors.is_empty(), "{body}");
         assert_eq!(group.tasks.len(), 2, "{body}");
     }
@@ -85,7 +85,7 @@ fn spawn_is_a_keyword_only_before_an_expression() {
         ("a = spawn.f();", false),
         ("a = spawn;", false),
     ] {
-        let (group, errors) = parse::parse_input(tokens(&format!("::cohort; {body}")));
+        let (group, errors) = parse::parse_input(tokens(&format!("::taskgroup; {body}")));
         assert!(errors.is_empty(), "{body}");
         assert_eq!(group.tasks[0].spawn.is_some(), keyword, "{body}");
     }
@@ -99,7 +99,7 @@ fn every_error_at_once() {
 
 #[test]
 fn a_missing_semicolon_keeps_both_tasks() {
-    let (group, errors) = parse::parse_input(tokens("::cohort; a = f() b = g();"));
+    let (group, errors) = parse::parse_input(tokens("::taskgroup; a = f() b = g();"));
     assert_eq!(group.tasks.len(), 2);
     let errors: Vec<String> = errors
         .into_error()
@@ -112,7 +112,7 @@ fn a_missing_semicolon_keeps_both_tasks() {
 
 #[test]
 fn broken_tasks_keep_their_names() {
-    let (group, _) = parse::parse_input(tokens("::cohort; a = f(1 +); mut b = ; c = g();"));
+    let (group, _) = parse::parse_input(tokens("::taskgroup; a = f(1 +); mut b = ; c = g();"));
     let broken: Vec<String> = group.broken.iter().map(ToString::to_string).collect();
     assert_eq!(broken, ["a", "b"]);
     assert_eq!(group.tasks.len(), 1);
@@ -200,9 +200,9 @@ fn bare_spawns_in_tasks() {
         "std::thread::scope(|s| { s.spawn(f); })",
         "set.spawn(x)",
         "my::spawn(x)",
-        "cohort::group! { b = spawn f(); }",
+        "taskgroup::group! { b = spawn f(); }",
         "println!(\"{:?}\", local.spawn_local(f))",
-        "tokio::join!(async { cohort::group! { b = spawn f(); } })",
+        "tokio::join!(async { taskgroup::group! { b = spawn f(); } })",
     ] {
         assert!(
             errors(&format!("a = async {{ {fine}; Ok(()) }};")).is_empty(),
@@ -211,11 +211,11 @@ fn bare_spawns_in_tasks() {
     }
     // A nested group checks its own tasks; its arms run here.
     let nested = errors(
-        "a = async { cohort::group! { b = g(); except* _ => { tokio::spawn(x); } } Ok(()) };",
+        "a = async { taskgroup::group! { b = g(); except* _ => { tokio::spawn(x); } } Ok(()) };",
     );
     assert_eq!(nested.len(), 1);
     let in_macro = errors(
-        "a = async { tokio::join!(async { cohort::group! { b = tokio::spawn(x); } }); Ok(()) };",
+        "a = async { tokio::join!(async { taskgroup::group! { b = tokio::spawn(x); } }); Ok(()) };",
     );
     assert!(in_macro.is_empty(), "{in_macro:#?}");
 }
@@ -257,9 +257,9 @@ fn expansion_shape() {
     .to_string();
     for part in [
         "let (a , b) =",
-        "use $ crate :: __private as __cohort_p",
-        "__cohort_p :: checked_task",
-        "__cohort_p :: checked_spawn_task",
+        "use $ crate :: __private as __taskgroup_p",
+        "__taskgroup_p :: checked_task",
+        "__taskgroup_p :: checked_spawn_task",
         "take_matching :: < E >",
         "value_slot",
         "Propagate :: propagate",
@@ -276,10 +276,10 @@ fn fallback_binds_every_name() {
     let output =
         expand::group(tokens("$crate; a = f().await; mut b = g(1 +); _ = h();")).to_string();
     assert!(output.starts_with(
-        "# [allow (unused_variables)] let __cohort_failed = :: core :: compile_error !"
+        "# [allow (unused_variables)] let __taskgroup_failed = :: core :: compile_error !"
     ));
-    assert!(output.contains("let a = __cohort_failed"));
-    assert!(output.contains("let b = __cohort_failed"));
+    assert!(output.contains("let a = __taskgroup_failed"));
+    assert!(output.contains("let b = __taskgroup_failed"));
 }
 
 /// A small deterministic generator (xorshift64*), so that a failure can be replayed.
@@ -364,15 +364,15 @@ fn mutate(trees: &mut Vec<TokenTree>, rng: &mut Rng) {
 }
 
 const GROUPS: &[&str] = &[
-    "::cohort; a = f(); b = g();",
-    "::cohort; #![name = \"n\"] #![timeout = Duration::from_secs(1)] #![limit = 8] \
+    "::taskgroup; a = f(); b = g();",
+    "::taskgroup; #![name = \"n\"] #![timeout = Duration::from_secs(1)] #![limit = 8] \
      user = fetch_user(id); _ = audit(id); pages = for url in &urls => fetch(url); \
      stats = spawn crunch(data.clone()); \
      except* std::io::Error as errs => return Err(AppError::Io(errs)), \
-     except* cohort::Elapsed => return Ok(Page::degraded()),",
-    "::cohort; < a = fetch(u1); b = fetch(u2); > except* IoError => (1, 2),",
-    "::cohort; #![mode = settle] a = spawn async { Ok::<_, E>(1) }; b = for (i, x) in xs => g(i, x)",
-    "::cohort; mut a = async { group! { b = f(); except* _ => 0, } Ok(b) }; \
+     except* taskgroup::Elapsed => return Ok(Page::degraded()),",
+    "::taskgroup; < a = fetch(u1); b = fetch(u2); > except* IoError => (1, 2),",
+    "::taskgroup; #![mode = settle] a = spawn async { Ok::<_, E>(1) }; b = for (i, x) in xs => g(i, x)",
+    "::taskgroup; mut a = async { group! { b = f(); except* _ => 0, } Ok(b) }; \
      except* _ as rest => { log(rest); 0 }",
 ];
 

@@ -54,7 +54,7 @@ use crate::error_group::TaskName;
     message = "a task must be a future whose output is `Result<T, E>` or `()`, but this expression is `{Self}`",
     label = "not a task",
     note = "the group awaits its tasks: call an `async fn` without `.await`, or wrap the work in `async {{ ... }}`",
-    note = "a task's output is `Result<T, E>` (`E` converts into `Box<dyn Error + Send + Sync>`) or `()`; wrap a future that cannot fail in `cohort::infallible(...)` to bind its value as it is"
+    note = "a task's output is `Result<T, E>` (`E` converts into `Box<dyn Error + Send + Sync>`) or `()`; wrap a future that cannot fail in `taskgroup::infallible(...)` to bind its value as it is"
 )]
 pub trait IntoTask {
     /// The future's output.

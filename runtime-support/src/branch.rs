@@ -27,9 +27,9 @@ use crate::trace::{self, GroupSpan, SpanSlot};
 /// `anyhow::Error`, an [`ErrorGroup`](crate::ErrorGroup) from a nested group), or `()` for a
 /// task that cannot fail. Wrap any other infallible future in [`infallible`](crate::infallible).
 #[diagnostic::on_unimplemented(
-    message = "a cohort task must output `Result<T, E>` or `()`, but this one outputs `{Self}`",
+    message = "a task of a group must output `Result<T, E>` or `()`, but this one outputs `{Self}`",
     label = "this task's output is `{Self}`",
-    note = "wrap a future that cannot fail in `cohort::infallible(...)`; its value is then bound as is"
+    note = "wrap a future that cannot fail in `taskgroup::infallible(...)`; its value is then bound as is"
 )]
 pub trait TaskResult {
     /// The success value bound to the task's name.
@@ -77,8 +77,8 @@ impl<F: Future> Future for Infallible<F> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
-/// use cohort_runtime::{infallible, scope};
+/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+/// use taskgroup_runtime::{infallible, scope};
 ///
 /// let answer = scope(async |s| {
 ///     let answer = s.spawn(infallible(async { 42 }));
@@ -127,8 +127,8 @@ where
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
-/// use cohort_runtime::{scope, settled};
+/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+/// use taskgroup_runtime::{scope, settled};
 ///
 /// let results = scope(async |s| {
 ///     let good = s.spawn(settled(async { Ok::<_, std::io::Error>(1) }));

@@ -570,7 +570,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
 
 /// Waits until the enclosing group begins cancelling, and tells why.
 ///
-/// This is cohort's `except asyncio.CancelledError:` block: a child that wants to clean up
+/// This is taskgroup's `except asyncio.CancelledError:` block: a child that wants to clean up
 /// asynchronously when its group is cancelled races its work against `cancelled()`. The group
 /// gives such children its `grace` period (see the `grace` option) before it drops them; without
 /// a grace period children are dropped at once and never observe the signal.
@@ -587,7 +587,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
 /// async fn sensor(log: &std::sync::Mutex<Vec<String>>) -> Result<(), std::io::Error> {
 ///     tokio::select! {
 ///         _ = tokio::time::sleep(Duration::from_secs(2)) => Ok(()),
-///         why = cohort_runtime::cancelled() => {
+///         why = taskgroup_runtime::cancelled() => {
 ///             log.lock().unwrap().push(format!("cleanup after: {why}"));
 ///             Ok(())
 ///         }
@@ -595,7 +595,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
 /// }
 ///
 /// let log = std::sync::Mutex::new(Vec::new());
-/// let result = cohort_runtime::Group::new()
+/// let result = taskgroup_runtime::Group::new()
 ///     .grace(Duration::from_millis(100))
 ///     .scope(async |s| {
 ///         s.spawn(sensor(&log));

@@ -6,7 +6,7 @@ use std::time::Duration;
 /// The group's `timeout` elapsed before every task finished.
 ///
 /// It arrives as a leaf of the group's [`ErrorGroup`](crate::ErrorGroup), under the task name
-/// `deadline`, and is matched with `except* cohort::Elapsed`. Errors that tasks returned before
+/// `deadline`, and is matched with `except* taskgroup::Elapsed`. Errors that tasks returned before
 /// the deadline are in the same group, before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed {

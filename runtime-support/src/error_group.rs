@@ -47,7 +47,7 @@ const MAX_DEBUG_DEPTH: usize = 32;
 /// Displays as `user`, or `pages[3]` for the fourth item of the fan-out `pages`.
 ///
 /// ```
-/// use cohort_runtime::TaskName;
+/// use taskgroup_runtime::TaskName;
 ///
 /// const USER: TaskName = TaskName::new("user");
 /// assert_eq!(USER.to_string(), "user");
@@ -179,7 +179,7 @@ impl Display for TaskName {
 /// # Examples
 ///
 /// ```
-/// use cohort_runtime::{BoxError, ErrorGroup, TaskName};
+/// use taskgroup_runtime::{BoxError, ErrorGroup, TaskName};
 /// use std::io;
 ///
 /// let mut child = ErrorGroup::new("child group");
@@ -497,7 +497,7 @@ impl ErrorGroup<BoxError> {
     /// # Examples
     ///
     /// ```
-    /// use cohort_runtime::{BoxError, ErrorGroup, TaskName};
+    /// use taskgroup_runtime::{BoxError, ErrorGroup, TaskName};
     /// use std::{fmt, io};
     ///
     /// #[derive(Debug)]

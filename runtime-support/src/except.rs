@@ -39,7 +39,7 @@ pub const fn value_slot<T>(_: &Result<T, ErrorGroup>) -> Option<T> {
 #[diagnostic::on_unimplemented(
     message = "errors that no `except*` arm takes cannot propagate from a function returning `{Self}`",
     label = "unmatched errors of this group are returned from here",
-    note = "the function (or async block) around `group!` must return `Result<_, E>` where `E: From<cohort::ErrorGroup>`: `cohort::ErrorGroup`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, or your own error type with that `From` impl",
+    note = "the function (or async block) around `group!` must return `Result<_, E>` where `E: From<taskgroup::ErrorGroup>`: `taskgroup::ErrorGroup`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, or your own error type with that `From` impl",
     note = "or handle every error in the group: end its arms with `except* _ => ...`"
 )]
 pub trait Propagate: Sized {
@@ -58,5 +58,5 @@ impl<T, E: From<ErrorGroup>> Propagate for Result<T, E> {
 /// that takes errors runs.
 #[cold]
 pub fn unreachable_arm() -> ! {
-    unreachable!("cohort: an error group was fully matched but no `except*` arm ran")
+    unreachable!("taskgroup: an error group was fully matched but no `except*` arm ran")
 }

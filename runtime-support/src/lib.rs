@@ -1,7 +1,7 @@
-//! Runtime support for [`cohort`](https://docs.rs/cohort): the task group that `group!` expands
+//! Runtime support for [`taskgroup`](https://docs.rs/taskgroup): the task group that `group!` expands
 //! into, its [`ErrorGroup`], cooperative cancellation, limits and deadlines.
 //!
-//! Users depend on the `cohort` crate, which re-exports everything public here; the
+//! Users depend on the `taskgroup` crate, which re-exports everything public here; the
 //! `#[doc(hidden)]` items are the expansion's API and are not covered by semver.
 #![warn(missing_docs)]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]

@@ -112,7 +112,7 @@ impl<B: Branch> Future for Run<B> {
             // Started inside another group's task: nested in that group.
             core.bind();
         }
-        // Children polled from here see this group in `cohort::cancelled()`, and nested
+        // Children polled from here see this group in `taskgroup::cancelled()`, and nested
         // groups they start become children of this one.
         let _frame = enter(core.signal.as_ref());
         let parts = Parts {
@@ -203,7 +203,7 @@ fn drive<B: Branch>(
     } = parts;
     assert!(
         *phase != Phase::Done,
-        "a cohort group polled after it completed"
+        "a task group polled after it completed"
     );
     if !*armed {
         // The deadline counts from the group's first poll, when it starts its children.

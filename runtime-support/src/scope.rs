@@ -47,7 +47,7 @@ enum Queued<'scope> {
 /// ```compile_fail
 /// # async fn f() {
 /// let mut leaked = None;
-/// let _ = cohort_runtime::scope(async |s| {
+/// let _ = taskgroup_runtime::scope(async |s| {
 ///     leaked = Some(s); // error: borrowed data escapes the scope
 ///     Ok::<_, std::io::Error>(())
 /// })
@@ -216,11 +216,11 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+    /// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
     /// use std::time::Duration;
     ///
     /// let ticks = std::sync::atomic::AtomicU32::new(0);
-    /// cohort_runtime::scope(async |s| {
+    /// taskgroup_runtime::scope(async |s| {
     ///     s.spawn(async {
     ///         for tick in 1.. {
     ///             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -475,11 +475,11 @@ where
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
 /// use std::time::Duration;
 ///
 /// let urls = ["a", "b", "c"];
-/// let lengths = cohort_runtime::Group::new()
+/// let lengths = taskgroup_runtime::Group::new()
 ///     .name("lengths")
 ///     .limit(2)
 ///     .timeout(Duration::from_secs(1))
@@ -628,7 +628,7 @@ impl Group {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+    /// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
     /// use std::time::Duration;
     ///
     /// async fn mirror(delay_ms: u64, ok: bool) -> Result<u64, std::io::Error> {
@@ -636,7 +636,7 @@ impl Group {
     ///     if ok { Ok(delay_ms) } else { Err(std::io::Error::other("mirror down")) }
     /// }
     ///
-    /// let fastest = cohort_runtime::Group::new()
+    /// let fastest = taskgroup_runtime::Group::new()
     ///     .first_success([mirror(10, false), mirror(30, true), mirror(20, true)])
     ///     .await?;
     /// assert_eq!(fastest, 20);
@@ -684,7 +684,7 @@ impl Group {
 ///
 /// The scope's future is `Send` when its tasks are, but today's rustc cannot prove it when
 /// the async closure borrows from the enclosing function (rust-lang/rust#110338): in
-/// `tokio::spawn` or an axum handler, write the same body with the `cohort::scope!` macro,
+/// `tokio::spawn` or an axum handler, write the same body with the `taskgroup::scope!` macro,
 /// which runs it as a plain `async` block.
 ///
 /// # Errors
@@ -701,11 +701,11 @@ impl Group {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), cohort_runtime::ErrorGroup> {
+/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
 /// use std::sync::Mutex;
 ///
 /// let done = Mutex::new(Vec::new());
-/// cohort_runtime::scope(async |s| {
+/// taskgroup_runtime::scope(async |s| {
 ///     for i in 0..5 {
 ///         let done = &done;
 ///         s.spawn(async move {

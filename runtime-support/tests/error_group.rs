@@ -1,9 +1,9 @@
 //! Behaviour of `ErrorGroup`: structure, iteration, `split` (Python's `except*`), rendering.
 
-use cohort_runtime::{BoxError, ErrorGroup, Leaf, Member, TaskName};
 use std::error::Error;
 use std::fmt::{self, Display};
 use std::io;
+use taskgroup_runtime::{BoxError, ErrorGroup, Leaf, Member, TaskName};
 
 // ---------------------------------------------------------------------------------------------
 // helpers

@@ -237,7 +237,7 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
 }
 
 /// The task names of the direct members of an error group, as displayed (`pages[3]`).
-pub fn task_names<E>(group: &cohort::ErrorGroup<E>) -> Vec<String> {
+pub fn task_names<E>(group: &taskgroup::ErrorGroup<E>) -> Vec<String> {
     group
         .members()
         .iter()
@@ -246,7 +246,7 @@ pub fn task_names<E>(group: &cohort::ErrorGroup<E>) -> Vec<String> {
 }
 
 /// The leaves' error messages, depth-first.
-pub fn leaf_messages(group: &cohort::ErrorGroup) -> Vec<String> {
+pub fn leaf_messages(group: &taskgroup::ErrorGroup) -> Vec<String> {
     group.leaves().map(|leaf| leaf.error.to_string()).collect()
 }
 

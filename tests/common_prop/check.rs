@@ -5,7 +5,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use cohort::{Elapsed, ErrorGroup, Member};
+use taskgroup::{Elapsed, ErrorGroup, Member};
 
 use super::interp::{Boom, Event, NodeError, PanicPayload, Value, What};
 use super::model::{End, Fate, Prediction, Tri};

@@ -1,4 +1,4 @@
-//! Runs a plan with cohort: each group node with `cohort::scope!` or `group!`, each leaf as an
+//! Runs a plan with taskgroup: each group node with `taskgroup::scope!` or `group!`, each leaf as an
 //! instrumented future that logs what happened to it, when, and counts itself alive.
 
 use std::fmt;
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cohort::{BoxError, ErrorGroup, Scope};
+use taskgroup::{BoxError, ErrorGroup, Scope};
 use tokio::time::Instant;
 
 use super::tree::{Mode, PChild, PGroup, PKind, PLeaf, PNode, Plan, Runner};
@@ -257,7 +257,7 @@ async fn leaf_future(ctx: &Arc<Ctx>, leaf: &PLeaf) -> Result<Value, NodeError> {
             let cancelled = tokio::select! {
                 biased;
                 () = work => false,
-                _ = cohort::cancelled() => true,
+                _ = taskgroup::cancelled() => true,
             };
             if cancelled {
                 tokio::time::sleep(ms(*clean)).await;
@@ -311,12 +311,12 @@ pub fn group_future(ctx: Arc<Ctx>, group: Arc<PGroup>) -> TaskFuture {
 }
 
 async fn scope_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeError> {
-    let mut builder = cohort::Group::new()
+    let mut builder = taskgroup::Group::new()
         .name(format!("g{}", group.gid))
         .mode(match group.mode {
-            Mode::FailFast => cohort::Mode::FailFast,
-            Mode::Supervise => cohort::Mode::Supervise,
-            Mode::Settle => cohort::Mode::Settle,
+            Mode::FailFast => taskgroup::Mode::FailFast,
+            Mode::Supervise => taskgroup::Mode::Supervise,
+            Mode::Settle => taskgroup::Mode::Settle,
         });
     if let Some(timeout) = group.timeout {
         builder = builder.timeout(ms(timeout));
@@ -328,7 +328,7 @@ async fn scope_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeErr
         builder = builder.grace(ms(grace));
     }
     let gid = group.gid;
-    let result = cohort::scope!(builder, async |s| {
+    let result = taskgroup::scope!(builder, async |s| {
         let mut handles = Vec::with_capacity(group.children.len());
         for child in &group.children {
             let handle = match &child.node {
@@ -365,7 +365,7 @@ async fn scope_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeErr
 macro_rules! fan_out {
     ($ctx:ident, $gid:ident, $kids:ident, $limit:ident, $timeout:ident, [$($spawn:tt)?] $($option:tt)*) => {
         async {
-            cohort::group! {
+            taskgroup::group! {
                 #![name = "fan"]
                 #![limit = $limit]
                 #![timeout = $timeout]

@@ -1,10 +1,10 @@
 //! The property-test harness shared by `tests/prop_*.rs`: random trees of groups ([`tree`]),
-//! run with cohort ([`interp`]), predicted by a model of the contract ([`model`]) and checked
+//! run with taskgroup ([`interp`]), predicted by a model of the contract ([`model`]) and checked
 //! against it and against the model-free invariants ([`check`]).
 //!
 //! Seeds: every property runs from a fixed seed by default, so CI is reproducible;
-//! `COHORT_PROP_SEED=<u64>` replays another one and `COHORT_PROP_SEED=random` draws one (it is
-//! printed). `COHORT_PROP_CASES=<n>` changes the number of cases. A failure prints the seed,
+//! `TASKGROUP_PROP_SEED=<u64>` replays another one and `TASKGROUP_PROP_SEED=random` draws one (it is
+//! printed). `TASKGROUP_PROP_CASES=<n>` changes the number of cases. A failure prints the seed,
 //! the shrunk tree and what went wrong.
 #![allow(dead_code, unreachable_pub)]
 
@@ -230,10 +230,10 @@ pub fn multi_thread_case(case: &Case) -> Result<CaseStats, String> {
     Ok(CaseStats::of(&plan, &observed, false))
 }
 
-/// The seed of a property: `COHORT_PROP_SEED` if set (`random` draws one), else a fixed seed
+/// The seed of a property: `TASKGROUP_PROP_SEED` if set (`random` draws one), else a fixed seed
 /// derived from the property's name.
 pub fn seed_for(name: &str) -> u64 {
-    match std::env::var("COHORT_PROP_SEED") {
+    match std::env::var("TASKGROUP_PROP_SEED") {
         Ok(value) if value == "random" => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -241,7 +241,7 @@ pub fn seed_for(name: &str) -> u64 {
             nanos ^ u64::from(std::process::id()).rotate_left(32)
         }
         Ok(value) => value.parse().unwrap_or_else(|_| {
-            panic!("COHORT_PROP_SEED must be a u64 or `random`, not {value:?}")
+            panic!("TASKGROUP_PROP_SEED must be a u64 or `random`, not {value:?}")
         }),
         // FNV-1a of the name: a fixed seed per property.
         Err(_) => name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
@@ -250,9 +250,9 @@ pub fn seed_for(name: &str) -> u64 {
     }
 }
 
-/// The number of cases: `COHORT_PROP_CASES` if set, else `default`.
+/// The number of cases: `TASKGROUP_PROP_CASES` if set, else `default`.
 pub fn cases_for(default: u32) -> u32 {
-    std::env::var("COHORT_PROP_CASES")
+    std::env::var("TASKGROUP_PROP_CASES")
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
@@ -314,8 +314,8 @@ where
     match result {
         Ok(()) => {}
         Err(TestError::Fail(violation, value)) => panic!(
-            "\nproperty `{name}` failed.\n  seed: {seed}  (replay: COHORT_PROP_SEED={seed} cargo \
-             test -p cohort --test {} {name})\n\nshrunk case:\n{value}\nviolation: \
+            "\nproperty `{name}` failed.\n  seed: {seed}  (replay: TASKGROUP_PROP_SEED={seed} cargo \
+             test -p taskgroup --test {} {name})\n\nshrunk case:\n{value}\nviolation: \
              {violation}\n",
             env!("CARGO_CRATE_NAME")
         ),

@@ -1,4 +1,4 @@
-//! The model: what cohort's contract says a plan does on tokio's paused clock, computed from
+//! The model: what taskgroup's contract says a plan does on tokio's paused clock, computed from
 //! the tree alone, instant by instant.
 //!
 //! Semantics modelled (the crate docs' contract, with Python's `TaskGroup` where it is silent):

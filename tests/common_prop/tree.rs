@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-/// A group's failure mode, as `cohort::Mode` (first-success is left to `test_modes.rs`).
+/// A group's failure mode, as `taskgroup::Mode` (first-success is left to `test_modes.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     FailFast,
@@ -27,7 +27,7 @@ pub enum Leaf {
     /// Never finishes; only cancellation ends it.
     Hang,
     /// Works for `work` steps (forever if `None`); if its group cancels first it notices through
-    /// `cohort::cancelled()`, cleans up for `clean` steps, then succeeds or (`fail`) fails.
+    /// `taskgroup::cancelled()`, cleans up for `clean` steps, then succeeds or (`fail`) fails.
     Cleanup {
         work: Option<u64>,
         clean: u64,
@@ -46,7 +46,7 @@ pub enum Leaf {
 /// How a group node is run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runner {
-    /// `cohort::scope!(Group::new()..., async |s| { s.spawn_named / s.spawn_parallel ... })`.
+    /// `taskgroup::scope!(Group::new()..., async |s| { s.spawn_named / s.spawn_parallel ... })`.
     Scope,
     /// `group! { items = for c in children => [spawn] run(c); }`: every child in place, or
     /// every child spawned (the first child's choice).

@@ -1,7 +1,7 @@
-//! The compile-time guarantees of `group!`, `#[structured]` and `cohort::scope`: what must not
+//! The compile-time guarantees of `group!`, `#[structured]` and `taskgroup::scope`: what must not
 //! compile (`ui/`, each with the diagnostic it must produce) and what must (`pass/`).
 //!
-//! Regenerate the `.stderr` files with `TRYBUILD=overwrite cargo test -p cohort-ui-tests`,
+//! Regenerate the `.stderr` files with `TRYBUILD=overwrite cargo test -p taskgroup-ui-tests`,
 //! then read every diff: see `../README.md`.
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group, structured};
+use taskgroup::{ErrorGroup, group, structured};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     tokio::task::yield_now().await;
@@ -24,7 +24,7 @@ async fn run() -> Result<u32, ErrorGroup> {
         spawned = for n in 0..3 => spawn fetch(n);
         _ = fetch(3);
         except* std::io::Error as errors => return Err(errors.map(Into::into)),
-        except* cohort::Elapsed => (0, 0, Vec::new(), Vec::new()),
+        except* taskgroup::Elapsed => (0, 0, Vec::new(), Vec::new()),
     }
     group! {
         #![mode = settle]

@@ -1,6 +1,6 @@
 // The design card's spelling: the task list between `< >`, with and without the last `;`.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)

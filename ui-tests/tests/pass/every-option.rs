@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)
@@ -23,7 +23,7 @@ async fn main() -> Result<(), ErrorGroup> {
         b = spawn fetch(2);
         c = for n in 0..4 => fetch(n);
         d = for n in 0..4 => spawn fetch(n);
-        except* cohort::Elapsed => (0, 0, Vec::new(), Vec::new()),
+        except* taskgroup::Elapsed => (0, 0, Vec::new(), Vec::new()),
     }
     assert_eq!((a, b, c, d), (1, 2, vec![0, 1, 2, 3], vec![0, 1, 2, 3]));
 

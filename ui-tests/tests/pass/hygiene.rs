@@ -1,16 +1,16 @@
 // The user's own `Result`, `Ok`, `Err`, `Some`, `None`, `Option`, `tokio`, `core`, `__private`,
-// `cohort` and `__cohort_p` items do not break the expansion, which reaches everything through
+// `taskgroup` and `__taskgroup_p` items do not break the expansion, which reaches everything through
 // `$crate` and `::core`; nor do locals named like the expansion's own.
 
 mod shadowed {
     #![allow(dead_code, non_snake_case, non_upper_case_globals, clippy::all)]
 
-    use ::cohort::{ErrorGroup, group};
+    use ::taskgroup::{ErrorGroup, group};
 
     mod tokio {}
     mod __private {}
-    mod cohort {}
-    mod __cohort_p {}
+    mod taskgroup {}
+    mod __taskgroup_p {}
     mod core {}
     mod std {}
     struct Result;
@@ -34,9 +34,9 @@ mod shadowed {
     }
 
     pub(crate) async fn go() -> ::core::result::Result<u32, ErrorGroup> {
-        let __cohort_v0 = 100;
-        let __cohort_eg = 200;
-        let __cohort_fut = 0;
+        let __taskgroup_v0 = 100;
+        let __taskgroup_eg = 200;
+        let __taskgroup_fut = 0;
         group! {
             a = fetch(1);
             b = spawn fetch(2);
@@ -44,8 +44,8 @@ mod shadowed {
             except* ::std::io::Error => (0, 0, ::std::vec::Vec::new()),
         }
         group! {
-            d = fetch(__cohort_v0 + __cohort_eg + __cohort_fut);
-            except* _ as __cohort_rest => return ::core::result::Result::Err(__cohort_rest),
+            d = fetch(__taskgroup_v0 + __taskgroup_eg + __taskgroup_fut);
+            except* _ as __taskgroup_rest => return ::core::result::Result::Err(__taskgroup_rest),
         }
         ::core::result::Result::Ok(a + b + c.len() as u32 + d)
     }

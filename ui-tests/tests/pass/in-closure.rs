@@ -1,6 +1,6 @@
 // A group in an async closure and in an async block.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)

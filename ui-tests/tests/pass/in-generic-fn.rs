@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn both<A, B, E>(a: A, b: B) -> Result<(A::Output, B::Output), E>
 where

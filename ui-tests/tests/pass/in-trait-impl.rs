@@ -1,6 +1,6 @@
 // A group in a trait impl's async method, borrowing `self`.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 trait Loader {
     async fn load(&self) -> Result<(u32, u32), ErrorGroup>;

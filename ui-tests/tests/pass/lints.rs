@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)
@@ -20,7 +20,7 @@ async fn run() -> Result<u32, ErrorGroup> {
         c = for n in 0..3 => fetch(n);
         _ = fetch(3);
         except* std::io::Error as errors => return Err(errors.map(Into::into)),
-        except* cohort::Elapsed => (0, 0, Vec::new()),
+        except* taskgroup::Elapsed => (0, 0, Vec::new()),
     }
     let mut total = a + b;
     for n in c {

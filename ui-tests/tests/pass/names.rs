@@ -2,7 +2,7 @@
 // siblings, `spawn(x)` is a call, raw identifiers work, `_` discards, and a group whose arms
 // end with `except* _` needs no `Result` around it.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn parse(n: u32) -> Result<u32, std::io::Error> {
     Ok(n * 2)

@@ -1,6 +1,6 @@
 // A group inside a task of a group: the inner group's errors nest in the outer one.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)

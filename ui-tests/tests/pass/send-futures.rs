@@ -2,7 +2,7 @@
 // error type has a lifetime in it (`Box<dyn Error + Send + Sync>`, `anyhow`-style): it runs in
 // `tokio::spawn`.
 
-use cohort::{BoxError, ErrorGroup, group};
+use taskgroup::{BoxError, ErrorGroup, group};
 
 async fn boxed(n: u32) -> Result<u32, BoxError> {
     tokio::task::yield_now().await;

@@ -1,8 +1,8 @@
-// `#[structured]` accepts structured spawning: a group's `spawn` tasks, `cohort::scope`'s
+// `#[structured]` accepts structured spawning: a group's `spawn` tasks, `taskgroup::scope`'s
 // `s.spawn` and `s.spawn_parallel`, `std::thread::scope`, and functions of the user's own
 // that happen to be called `spawn`.
 
-use cohort::{ErrorGroup, group, structured};
+use taskgroup::{ErrorGroup, group, structured};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)
@@ -14,7 +14,7 @@ fn spawn(n: u32) -> u32 {
 
 #[structured]
 async fn fan_out() -> Result<u32, ErrorGroup> {
-    let from_scope = cohort::scope(async |s| {
+    let from_scope = taskgroup::scope(async |s| {
         let a = s.spawn(fetch(1));
         let b = s.spawn_parallel(fetch(2));
         Ok::<_, std::io::Error>(a.await.unwrap_or(0) + b.await.unwrap_or(0))
@@ -57,7 +57,7 @@ impl Job for Nightly {
 
 #[structured]
 mod jobs {
-    pub(crate) async fn run() -> Result<u32, cohort::ErrorGroup> {
+    pub(crate) async fn run() -> Result<u32, taskgroup::ErrorGroup> {
         super::Service.run().await
     }
 }

@@ -1,4 +1,4 @@
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

@@ -1,6 +1,6 @@
 // Spawns written as methods: on the runtime's handle and on a thread builder.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

@@ -1,6 +1,6 @@
 // A group is awaited where it is written: it needs an `async` function, closure or block.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

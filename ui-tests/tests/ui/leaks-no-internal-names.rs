@@ -1,6 +1,6 @@
 // The expansion's own locals are hygienic: the user's code cannot name them.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)
@@ -11,7 +11,7 @@ async fn f() -> Result<u32, ErrorGroup> {
         a = fetch();
         except* std::io::Error => 0,
     }
-    let _ = (__cohort_v0, __cohort_result, __cohort_value, __cohort_fut, __cohort_p::run);
+    let _ = (__taskgroup_v0, __taskgroup_result, __taskgroup_value, __taskgroup_fut, __taskgroup_p::run);
     Ok(a)
 }
 

@@ -1,4 +1,4 @@
-use cohort::group;
+use taskgroup::group;
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

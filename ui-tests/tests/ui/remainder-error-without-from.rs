@@ -1,6 +1,6 @@
 // The function's error type must take the group's remainder: `From<ErrorGroup>`.
 
-use cohort::group;
+use taskgroup::group;
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

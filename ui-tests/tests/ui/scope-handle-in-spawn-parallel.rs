@@ -2,7 +2,7 @@
 // scope handle (an in-place task from `s.spawn` can).
 
 async fn f() {
-    let _ = cohort::scope(async |s| {
+    let _ = taskgroup::scope(async |s| {
         s.spawn_parallel(async move {
             s.spawn(async { Ok::<_, std::io::Error>(()) });
             Ok::<_, std::io::Error>(())

@@ -1,7 +1,7 @@
 // The scope handle cannot be moved into `tokio::spawn`, whose task must be `'static`.
 
 async fn f() {
-    let _ = cohort::scope(async |s| {
+    let _ = taskgroup::scope(async |s| {
         tokio::spawn(async move {
             s.spawn(async { Ok::<_, std::io::Error>(()) });
         });

@@ -2,12 +2,12 @@
 
 use std::sync::Mutex;
 
-use cohort::Scope;
+use taskgroup::Scope;
 
 static HANDLE: Mutex<Option<Scope<'static, 'static>>> = Mutex::new(None);
 
 async fn f() {
-    let _ = cohort::scope(async |s| {
+    let _ = taskgroup::scope(async |s| {
         *HANDLE.lock().unwrap() = Some(s);
         Ok::<_, std::io::Error>(())
     })

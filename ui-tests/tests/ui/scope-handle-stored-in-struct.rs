@@ -1,6 +1,6 @@
 // The scope handle cannot be stored in a struct that outlives the scope.
 
-use cohort::Scope;
+use taskgroup::Scope;
 
 struct Keeper<'scope, 'env> {
     handle: Option<Scope<'scope, 'env>>,
@@ -8,7 +8,7 @@ struct Keeper<'scope, 'env> {
 
 async fn f() {
     let mut keeper = Keeper { handle: None };
-    let _ = cohort::scope(async |s| {
+    let _ = taskgroup::scope(async |s| {
         keeper.handle = Some(s);
         Ok::<_, std::io::Error>(())
     })

@@ -1,7 +1,7 @@
 // A task cannot use a sibling's result: the tasks run concurrently, and the bindings exist
 // only after the group. (A task may use its own name: `id = parse(id)` reads the outer `id`.)
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch_user(id: u32) -> Result<u32, std::io::Error> {
     Ok(id)

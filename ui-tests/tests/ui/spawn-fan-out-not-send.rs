@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn shared(item: Rc<u32>) -> Result<u32, std::io::Error> {
     tokio::task::yield_now().await;

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn shared() -> Result<Rc<u32>, std::io::Error> {
     Ok(Rc::new(1))

@@ -1,7 +1,7 @@
 // A `spawn` task runs on the runtime's workers: it must be `'static`, so it cannot borrow a
 // local. (Without `spawn`, the same task runs in place and may borrow.)
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn count(text: &str) -> Result<usize, std::io::Error> {
     Ok(text.len())

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn step() -> Result<(), std::io::Error> {
     Ok(())

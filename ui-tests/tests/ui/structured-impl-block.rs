@@ -1,6 +1,6 @@
 // On an `impl` block, every method is checked, including spawns inside closures and macros.
 
-use cohort::structured;
+use taskgroup::structured;
 
 struct Service;
 

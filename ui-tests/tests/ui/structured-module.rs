@@ -1,8 +1,8 @@
 // On an inline module: every function, method and nested module, and imports that would hide
-// a bare `spawn(...)`. Scoped spawns are fine: `std::thread::scope`, `cohort::scope`'s
+// a bare `spawn(...)`. Scoped spawns are fine: `std::thread::scope`, `taskgroup::scope`'s
 // `s.spawn`, a group's `spawn` tasks.
 
-use cohort::structured;
+use taskgroup::structured;
 
 #[structured]
 mod jobs {
@@ -12,11 +12,11 @@ mod jobs {
         Ok(1)
     }
 
-    pub async fn run() -> Result<(), cohort::ErrorGroup> {
+    pub async fn run() -> Result<(), taskgroup::ErrorGroup> {
         std::thread::scope(|s| {
             s.spawn(|| ());
         });
-        cohort::group! {
+        taskgroup::group! {
             a = spawn fetch();
             b = fetch();
         }

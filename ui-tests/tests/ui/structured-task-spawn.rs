@@ -1,4 +1,4 @@
-use cohort::structured;
+use taskgroup::structured;
 
 async fn fetch() -> Result<u32, std::io::Error> {
     Ok(1)

@@ -1,4 +1,4 @@
-use cohort::structured;
+use taskgroup::structured;
 
 #[structured(strict)]
 async fn f() {}

@@ -1,4 +1,4 @@
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn count() -> usize {
     3

@@ -1,6 +1,6 @@
 // Every mistake is reported in one build: three bad tasks, three errors.
 
-use cohort::{ErrorGroup, group};
+use taskgroup::{ErrorGroup, group};
 
 async fn fetch(n: u32) -> Result<u32, std::io::Error> {
     Ok(n)
