@@ -5,6 +5,7 @@
 //! `#[doc(hidden)]` items are the expansion's API and are not covered by semver.
 #![warn(missing_docs)]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod assert;
 mod branch;
