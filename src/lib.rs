@@ -175,6 +175,16 @@
 //! ill-typed `except*` arms; see [`group!`]. [`#[structured]`](structured) extends the bare-spawn
 //! check to a whole `async fn`, `impl` block or module.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `tracing` | off | a [`tracing`](https://docs.rs/tracing) span per group (its name) and per task (its binding name, file and line), an event per failure and cancellation |
+//!
+//! The feature changes what a group reports to a subscriber, not its API: no item exists only
+//! with it, and a program compiles the same with and without it. Without it, the
+//! instrumentation compiles to nothing.
+//!
 //! # Compared with
 //!
 //! | | taskgroup | `JoinSet` | `try_join!` | moro / futures-concurrency |
@@ -187,6 +197,7 @@
 //! | per-type handlers (`except*`) | yes | no | no | no |
 //! | deadline, limit, grace, modes | built in | by hand | no | partly |
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use taskgroup_runtime::error_group;
 pub use taskgroup_runtime::{
@@ -462,3 +473,8 @@ macro_rules! group {
         $crate::__private::group_internal! { $crate; $($tokens)* }
     };
 }
+
+/// The README's examples, compiled and run as doctests so that they cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
