@@ -243,6 +243,22 @@ where
     ))
 }
 
+/// What a `spawn` task's output must be: `Send + 'static`, since it comes back from a worker.
+///
+/// A trait of its own, with `do_not_recommend` on its only impl, so that a value that is not
+/// `Send` is reported in these words, naming the task's output, and not through rustc's
+/// walk into `Result`'s definition, whose note quotes the standard library's source where
+/// the `rust-src` component is installed and not elsewhere.
+#[diagnostic::on_unimplemented(
+    message = "a `spawn` task's output must be `Send`, but `{Self}` is not",
+    label = "this task's output cannot be sent back from a worker thread",
+    note = "a `spawn` task runs on the runtime's workers and its output crosses back to the group: make the value `Send` (an `Arc` for an `Rc`, a `Mutex` for a `RefCell`), or drop `spawn` to run the task in place"
+)]
+pub trait SpawnOutput: Send + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Send + 'static> SpawnOutput for T {}
+
 /// What a `spawn` task's future outputs, joined from the runtime.
 pub type Joined<T> = <<T as IntoTask>::Future as Future>::Output;
 
@@ -263,7 +279,7 @@ where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Joined<T>: Send + 'static,
+    Joined<T>: SpawnOutput,
 {
     checked(spawn_task(name, fut.into_task()))
 }
@@ -278,7 +294,7 @@ where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
+    Outcome<T>: SpawnOutput,
 {
     checked(spawn_task(name, settled(fut.into_task())))
 }
@@ -296,7 +312,7 @@ where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Joined<T>: Send + 'static,
+    Joined<T>: SpawnOutput,
 {
     checked(spawn_fan_out(
         name,
@@ -321,7 +337,7 @@ where
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
-    Outcome<T>: Send + 'static,
+    Outcome<T>: SpawnOutput,
 {
     checked(spawn_fan_out(
         name,
