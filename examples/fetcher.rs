@@ -10,8 +10,16 @@
 //! three of each with hyper's client in one `group!` and prints what came back, what failed
 //! and why, what was cancelled, and how long it all took. Nothing leaves the machine.
 //!
+//! Without fault options it runs the group three times, in a screenful: against a healthy
+//! server (the typed results), with `posts/2` answering 500 (fail-fast: the requests in
+//! flight are cancelled, the error arrives in one tree with its task's name, a typed
+//! `except*` arm handles it and the successes before it are kept), and with the users service
+//! down (three errors at once, in one tree). With fault options, or `--once`, it runs once
+//! and prints every request's fate.
+//!
 //! ```text
-//! cargo run --example fetcher                         # all nine requests succeed
+//! cargo run --example fetcher                         # the three rounds
+//! cargo run --example fetcher -- --once               # one round, all nine requests succeed
 //! cargo run --example fetcher -- --fail posts/2       # HTTP 500: fail-fast cancels the rest
 //! cargo run --example fetcher -- --hang comments/3    # never answers: the deadline fires
 //! cargo run --example fetcher -- --garble users/1     # invalid JSON: a decode error
@@ -46,9 +54,12 @@ const USAGE: &str = "\
 usage: cargo run --example fetcher -- [OPTIONS]
 
 Serves users, posts and comments on 127.0.0.1 and fetches users/1..3, posts/1..3 and
-comments/1..3 in one task group.
+comments/1..3 in one task group. Without fault options the group runs three times: against a
+healthy server, with posts/2 answering 500, and with the users service down. With fault
+options, or --once, it runs once, with those faults, and prints every request.
 
 options (each fault option may be repeated; TARGET is `posts/2` or a whole resource, `posts`):
+  --once             one round, with the faults given (none: a healthy server)
   --fail TARGET      the server answers 500 Internal Server Error
   --hang TARGET      the server never answers (the group's deadline ends the wait)
   --garble TARGET    the server answers 200 with a body that is not valid JSON
@@ -269,7 +280,8 @@ impl Target {
 
 #[derive(Debug)]
 struct Server {
-    faults: Vec<(Fault, Target)>,
+    /// The faults of the current round.
+    faults: Mutex<Vec<(Fault, Target)>>,
     received: AtomicUsize,
 }
 
@@ -282,6 +294,8 @@ async fn serve_item(
     };
     let fault = server
         .faults
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
         .iter()
         .find(|(_, target)| target.matches(resource, id))
         .map(|&(fault, _)| fault);
@@ -295,7 +309,7 @@ async fn serve_item(
     match fault {
         Some(Fault::Fail) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("{resource}/{id} fails on purpose (--fail)"),
+            format!("{resource}/{id} fails on purpose"),
         )
             .into_response(),
         Some(Fault::Hang) => {
@@ -552,8 +566,36 @@ impl Api {
 /// The nine resources, or `None` if an `except*` arm handled a failure.
 type Fetched = Option<(Vec<User>, Vec<Post>, Vec<Comment>)>;
 
-async fn fetch_all(api: &Api, limit: usize, deadline: Duration) -> Result<Fetched, ErrorGroup> {
-    let mut handled = false;
+/// What one `except*` arm took: its type, and the errors as the group's tree.
+#[derive(Debug)]
+struct Caught {
+    arm: &'static str,
+    count: usize,
+    tree: String,
+}
+
+impl Caught {
+    fn new<E: std::error::Error + Send + Sync + 'static>(
+        arm: &'static str,
+        errors: &ErrorGroup<E>,
+    ) -> Caught {
+        Caught {
+            arm,
+            count: errors.leaf_count(),
+            // `{:#}` draws the tree as Python draws an exception group: every error under
+            // the name of its task (`posts[1]` is the second item of the `posts` fan-out).
+            tree: format!("{errors:#}"),
+        }
+    }
+}
+
+/// The typed results, and what the arms caught (nothing when every task succeeded).
+async fn fetch_all(
+    api: &Api,
+    limit: usize,
+    deadline: Duration,
+) -> Result<(Fetched, Vec<Caught>), ErrorGroup> {
+    let mut caught = Vec::new();
     group! {
         #![name = "fetch_all"]
         #![limit = limit]
@@ -562,34 +604,34 @@ async fn fetch_all(api: &Api, limit: usize, deadline: Duration) -> Result<Fetche
         posts    = for id in IDS => api.get::<Post>(Resource::Posts, id);
         comments = for id in IDS => api.get::<Comment>(Resource::Comments, id);
         except* ConnectionError as errors => {
-            handled = true;
-            print_arm("ConnectionError", &errors);
+            caught.push(Caught::new("ConnectionError", &errors));
             Default::default()
         }
         except* HttpStatus as errors => {
-            handled = true;
-            print_arm("HttpStatus", &errors);
+            caught.push(Caught::new("HttpStatus", &errors));
             Default::default()
         }
         except* DecodeError as errors => {
-            handled = true;
-            print_arm("DecodeError", &errors);
+            caught.push(Caught::new("DecodeError", &errors));
             Default::default()
         }
         except* taskgroup::Elapsed as errors => {
-            handled = true;
-            print_arm("taskgroup::Elapsed", &errors);
+            caught.push(Caught::new("taskgroup::Elapsed", &errors));
             Default::default()
         }
     }
     // Whatever no arm matched has already been returned with `?`, still grouped.
-    Ok((!handled).then_some((users, posts, comments)))
+    let fetched = caught.is_empty().then_some((users, posts, comments));
+    Ok((fetched, caught))
 }
 
-fn print_arm<E: fmt::Display + 'static>(arm: &str, errors: &ErrorGroup<E>) {
-    println!("except* {arm}: {} error(s)", errors.leaf_count());
-    for leaf in errors {
-        println!("  {}: {}", leaf.task, leaf.error);
+/// Each arm that ran, with the errors it took drawn as a tree.
+fn print_caught(caught: &[Caught], indent: &str) {
+    for arm in caught {
+        println!("{indent}except* {}: {} error(s)", arm.arm, arm.count);
+        for line in arm.tree.lines() {
+            println!("{indent}{line}");
+        }
     }
 }
 
@@ -601,6 +643,8 @@ fn print_arm<E: fmt::Display + 'static>(arm: &str, errors: &ErrorGroup<E>) {
 struct Config {
     faults: Vec<(Fault, Target)>,
     down: Vec<Resource>,
+    /// One round with the faults given, rather than the three rounds.
+    once: bool,
     limit: usize,
     deadline: Duration,
 }
@@ -620,6 +664,7 @@ impl Config {
         let mut config = Config {
             faults: Vec::new(),
             down: Vec::new(),
+            once: false,
             limit: 4,
             deadline: Duration::from_millis(1000),
         };
@@ -642,6 +687,10 @@ impl Config {
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
                 return Err(String::new());
+            }
+            if arg == "--once" {
+                config.once = true;
+                continue;
             }
             let (flag, value) = match arg.split_once('=') {
                 Some((flag, value)) => (flag.to_owned(), value.to_owned()),
@@ -682,6 +731,9 @@ impl Config {
                 _ => return Err(format!("unknown option `{flag}`")),
             }
         }
+        if !config.faults.is_empty() || !config.down.is_empty() {
+            config.once = true;
+        }
         Ok(config)
     }
 }
@@ -690,17 +742,27 @@ fn ms(duration: Duration) -> u128 {
     duration.as_millis()
 }
 
+/// The successes the ledger recorded, as (request, what came back): what the caller still
+/// has after a failure, since every request recorded its own result.
+fn kept(api: &Api) -> Vec<(String, String)> {
+    let ledger = api.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    ledger
+        .iter()
+        .filter_map(|entry| match &entry.fate {
+            Fate::Ok(_, _, line) => Some((entry.request.clone(), line.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// On success, the typed results the group bound; on failure, what came back before it
-/// stopped (the successes are not lost: every request recorded its own).
+/// stopped.
 fn print_results(api: &Api, fetched: &Fetched) {
     println!();
     let Some((users, posts, comments)) = fetched else {
         println!("Partial results, fetched before the group stopped:");
-        let ledger = api.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        for entry in ledger.iter() {
-            if let Fate::Ok(_, _, line) = &entry.fate {
-                println!("  {line}");
-            }
+        for (_, line) in kept(api) {
+            println!("  {line}");
         }
         return;
     };
@@ -718,74 +780,117 @@ fn print_results(api: &Api, fetched: &Fetched) {
     }
 }
 
-/// Prints every request's fate and the totals.
-fn print_ledger(api: &Api, limit: usize, took: Duration) {
-    println!();
-    println!("Requests:");
+/// How the requests of one round ended.
+#[derive(Debug, Default)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+    cancelled: usize,
+    not_started: usize,
+    /// The requests' own times, added up.
+    busy: Duration,
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ok, {} failed, {} cancelled in flight, {} never started",
+            self.ok, self.failed, self.cancelled, self.not_started
+        )
+    }
+}
+
+/// Every request's fate, one line each (printed when `lines` is set), and the tally.
+fn ledger(api: &Api, lines: Option<&str>) -> Tally {
     let ledger = api.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-    let (mut ok, mut failed, mut cancelled, mut not_started) = (0, 0, 0, 0);
-    let mut busy = Duration::ZERO;
+    let mut tally = Tally::default();
     for entry in ledger.iter() {
         let fate = match &entry.fate {
             Fate::Ok(status, took, _) => {
-                ok += 1;
-                busy += *took;
+                tally.ok += 1;
+                tally.busy += *took;
                 format!("{:<26} {:>4} ms", status.to_string(), ms(*took))
             }
             Fate::Failed(status, took, kind) => {
-                failed += 1;
-                busy += *took;
+                tally.failed += 1;
+                tally.busy += *took;
                 let status = status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
                 format!("{status:<26} {:>4} ms  failed: {kind}", ms(*took))
             }
             Fate::Cancelled(after) => {
-                cancelled += 1;
-                busy += *after;
+                tally.cancelled += 1;
+                tally.busy += *after;
                 format!("cancelled after {} ms in flight", ms(*after))
             }
             Fate::InFlight(_) => "still in flight (a bug: no task outlives its group)".into(),
             Fate::NotStarted => {
-                not_started += 1;
+                tally.not_started += 1;
                 "never started: the group stopped taking tasks".into()
             }
         };
-        println!("  {:<18} {fate}", entry.request);
+        if let Some(indent) = lines {
+            println!("{indent}{:<18} {fate}", entry.request);
+        }
     }
-    println!();
-    println!(
-        "Summary: {ok} ok, {failed} failed, {cancelled} cancelled in flight, \
-         {not_started} never started"
-    );
-    println!(
-        "Timing: {} ms for the group; the requests' own times add up to {} ms; \
-         peak in flight {} (limit {limit})",
-        ms(took),
-        ms(busy),
-        api.peak.load(Ordering::Relaxed),
-    );
+    tally
 }
 
-async fn run(config: Config) -> Result<(), BoxError> {
-    // The server: loopback only, at a port the OS picks.
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let address = listener.local_addr()?;
-    let server = Arc::new(Server {
-        faults: config.faults.clone(),
-        received: AtomicUsize::new(0),
-    });
-    let app = Router::new()
-        .route("/{resource}/{id}", get(serve_item))
-        .with_state(server.clone());
+/// The server's side of every round: the faults it plays, and what it was asked.
+#[derive(Debug)]
+struct Backend {
+    address: SocketAddr,
+    server: Arc<Server>,
+}
 
-    // `--down`: a port that was just free, so nothing listens there.
-    let mut down = Vec::new();
-    for &resource in &config.down {
-        let probe = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        down.push((resource, probe.local_addr()?));
+/// One run of the group against the server.
+#[derive(Debug)]
+struct Round {
+    api: Api,
+    fetched: Fetched,
+    caught: Vec<Caught>,
+    took: Duration,
+}
+
+impl Backend {
+    /// The client for a round in which the server plays `faults` and the resources in `down`
+    /// are sent to a port where nothing listens.
+    fn prepare(&self, faults: &[(Fault, Target)], down: &[Resource]) -> Result<Api, BoxError> {
+        *self
+            .server
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = faults.to_vec();
+        self.server.received.store(0, Ordering::Relaxed);
+        // A port that was just free, so nothing listens there.
+        let mut unreachable = Vec::new();
+        for &resource in down {
+            let probe = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+            unreachable.push((resource, probe.local_addr()?));
+        }
+        Ok(Api::new(self.address, unreachable))
     }
-    let api = Api::new(address, down);
 
-    println!("API server listening on http://{address} (users, posts, comments)");
+    /// Runs the group once with `api`.
+    async fn fetch(&self, api: Api, config: &Config) -> Result<Round, BoxError> {
+        let start = Instant::now();
+        let (fetched, caught) = fetch_all(&api, config.limit, config.deadline).await?;
+        Ok(Round {
+            api,
+            fetched,
+            caught,
+            took: start.elapsed(),
+        })
+    }
+
+    fn received(&self) -> usize {
+        self.server.received.load(Ordering::Relaxed)
+    }
+}
+
+/// `--once` or fault options: one round with the faults given, every request printed.
+async fn once(backend: &Backend, config: &Config) -> Result<(), BoxError> {
+    let api = backend.prepare(&config.faults, &config.down)?;
     for (fault, target) in &config.faults {
         let what = match target.id {
             Some(id) => format!("{}/{id}", target.resource),
@@ -803,34 +908,145 @@ async fn run(config: Config) -> Result<(), BoxError> {
     );
     println!();
 
-    // The server is a task of the same scope as the fetch: it cannot outlive `run`. When the
-    // fetch is done, `s.cancel()` stops it and the scope ends without an error.
-    let start = Instant::now();
-    let fetched = taskgroup::Group::new()
-        .name("fetcher")
-        .scope(async |s| {
-            s.spawn_parallel(async move { axum::serve(listener, app).await });
-            let fetched = fetch_all(&api, config.limit, config.deadline).await;
-            s.cancel();
-            fetched
-        })
-        .await?;
-    let took = start.elapsed();
-
-    match &fetched {
+    let round = backend.fetch(api, config).await?;
+    print_caught(&round.caught, "");
+    match &round.fetched {
         Some(_) => println!("All requests succeeded."),
         None => println!("The fetch failed: the except* arms above handled every error."),
     }
-    print_results(&api, &fetched);
-    print_ledger(&api, config.limit, took);
+    print_results(&round.api, &round.fetched);
+    println!();
+    println!("Requests:");
+    let tally = ledger(&round.api, Some("  "));
+    println!();
+    println!("Summary: {tally}");
     println!(
-        "The server received {} request(s).",
-        server.received.load(Ordering::Relaxed)
+        "Timing: {} ms for the group; the requests' own times add up to {} ms; \
+         peak in flight {} (limit {})",
+        ms(round.took),
+        ms(tally.busy),
+        round.api.peak.load(Ordering::Relaxed),
+        config.limit,
+    );
+    println!("The server received {} request(s).", backend.received());
+    Ok(())
+}
+
+/// No fault options: the same group three times, healthy, with an HTTP 500, with a service
+/// down, in a screenful.
+async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
+    println!(
+        "Each round fetches users/1..3, posts/1..3 and comments/1..3 in one group: at most {} \
+         in flight, deadline {} ms.",
+        config.limit,
+        ms(config.deadline)
+    );
+
+    println!();
+    println!("Round 1 of 3: every endpoint healthy");
+    let round = backend.fetch(backend.prepare(&[], &[])?, config).await?;
+    let tally = ledger(&round.api, None);
+    match &round.fetched {
+        Some((users, posts, comments)) => {
+            println!(
+                "  All {} requests succeeded in {} ms (their own times add up to {} ms; peak \
+                 {} in flight, limit {})",
+                tally.ok,
+                ms(round.took),
+                ms(tally.busy),
+                round.api.peak.load(Ordering::Relaxed),
+                config.limit,
+            );
+            // The typed results the group bound: `Vec<User>`, `Vec<Post>`, `Vec<Comment>`.
+            let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+            println!("  users: Vec<User> = [{}]", names.join(", "));
+            let titles: Vec<String> = posts.iter().map(|p| shorten(&p.title, 16)).collect();
+            println!("  posts: Vec<Post> = [{}]", titles.join(", "));
+            let bodies: Vec<String> = comments.iter().map(|c| shorten(&c.body, 16)).collect();
+            println!("  comments: Vec<Comment> = [{}]", bodies.join(", "));
+        }
+        None => {
+            print_caught(&round.caught, "  ");
+            println!("  Summary: {tally}");
+        }
+    }
+
+    println!();
+    println!("Round 2 of 3: GET /posts/2 answers 500 Internal Server Error");
+    let fail = Target::parse("posts/2")?;
+    let round = backend
+        .fetch(backend.prepare(&[(Fault::Fail, fail)], &[])?, config)
+        .await?;
+    print_caught(&round.caught, "  ");
+    let tally = ledger(&round.api, Some("  "));
+    println!("  Summary: {tally}; the group took {} ms", ms(round.took));
+    let kept: Vec<String> = kept(&round.api)
+        .into_iter()
+        .map(|(request, _)| request.trim_start_matches("GET /").to_owned())
+        .collect();
+    println!(
+        "  Kept: the {} successes before the failure ({})",
+        kept.len(),
+        kept.join(", ")
+    );
+
+    println!();
+    println!("Round 3 of 3: the users service is down (connection refused)");
+    let round = backend
+        .fetch(backend.prepare(&[], &[Resource::Users])?, config)
+        .await?;
+    print_caught(&round.caught, "  ");
+    let tally = ledger(&round.api, None);
+    println!("  Summary: {tally}; the group took {} ms", ms(round.took));
+
+    println!();
+    println!(
+        "Inject faults of your own: --fail posts/2, --hang comments/3, --garble users/1, \
+         --down comments (see --help)."
     );
     Ok(())
 }
 
-#[tokio::main]
+async fn run(config: Config) -> Result<(), BoxError> {
+    // The server: loopback only, at a port the OS picks.
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let backend = Backend {
+        address: listener.local_addr()?,
+        server: Arc::new(Server {
+            faults: Mutex::new(Vec::new()),
+            received: AtomicUsize::new(0),
+        }),
+    };
+    let app = Router::new()
+        .route("/{resource}/{id}", get(serve_item))
+        .with_state(backend.server.clone());
+    println!(
+        "API server listening on http://{} (users, posts, comments)",
+        backend.address
+    );
+
+    // The server is a task of the same scope as the fetches: it cannot outlive `run`. When
+    // they are done, `s.cancel()` stops it and the scope ends without an error.
+    taskgroup::Group::new()
+        .name("fetcher")
+        .scope(async |s| {
+            s.spawn_parallel(async move { axum::serve(listener, app).await });
+            let done = if config.once {
+                once(&backend, &config).await
+            } else {
+                rounds(&backend, &config).await
+            };
+            s.cancel();
+            done
+        })
+        .await?;
+    Ok(())
+}
+
+// One thread, as asyncio's event loop: the requests are in flight together all the same, and
+// what the operating system reports in one turn of the loop (round 3's three refused
+// connections) reaches the group in one poll, so those errors arrive together on every run.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let config = match Config::parse() {
         Ok(config) => config,

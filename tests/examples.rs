@@ -237,8 +237,55 @@ fn run(example: &str) -> Run {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn fetcher_fetches_everything() {
+fn fetcher_first_run_shows_a_success_and_handled_failures_in_a_screenful() {
     let run = run("fetcher");
+    run.succeeded();
+    assert!(
+        run.stdout.lines().count() <= 50,
+        "the first run fits a screenful\n{run}"
+    );
+    run.line("API server listening on http://127.0.0.1:");
+    // A success: every request, and the typed results.
+    run.in_order(&[
+        "Round 1 of 3: every endpoint healthy",
+        "All 9 requests succeeded",
+        "users: Vec<User> = [Leanne Graham, Ervin Howell, Clementine Bauch]",
+        "posts: Vec<Post> = [",
+        "comments: Vec<Comment> = [",
+    ]);
+    // A failure: a typed arm, the error in one tree under its task's name, the requests in
+    // flight cancelled, the successes before it kept.
+    run.in_order(&[
+        "Round 2 of 3: GET /posts/2 answers 500 Internal Server Error",
+        "except* HttpStatus: 1 error(s)",
+        "| group `fetch_all` failed (1 sub-error)",
+        "| posts[1]: GET /posts/2: 500 Internal Server Error",
+        "GET /posts/2       500 Internal Server Error",
+        "Summary: ",
+        "Kept: the ",
+    ]);
+    // How many requests finished before the 500 depends on the machine's load; that the
+    // failure was the only one, and that a request in flight was cancelled, does not.
+    let summaries = run.lines("Summary: ");
+    assert!(summaries[0].contains(" 1 failed, "), "{run}");
+    assert!(!summaries[0].contains(" 0 cancelled in flight"), "{run}");
+    // Several errors at once, each under its own name, in one tree.
+    run.in_order(&[
+        "Round 3 of 3: the users service is down",
+        "except* ConnectionError: 3 error(s)",
+        "| group `fetch_all` failed (3 sub-errors)",
+        "| users[0]: GET /users/1: no response",
+        "| users[1]: GET /users/2: no response",
+        "| users[2]: GET /users/3: no response",
+        "Summary: 0 ok, 3 failed,",
+        "Inject faults of your own",
+    ]);
+    run.lacks("still in flight");
+}
+
+#[test]
+fn fetcher_once_fetches_everything() {
+    let run = run_with("fetcher", &["--once"], &[]);
     run.succeeded();
     run.line("API server listening on http://127.0.0.1:");
     run.in_order(&[
