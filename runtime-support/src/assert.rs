@@ -39,9 +39,9 @@ use crate::branch::{
     Branch, FanOut, MakeTask, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
     spawn_fan_out, spawn_task, task,
 };
-use crate::cancel::Orphan;
 use crate::core::Core;
 use crate::error_group::TaskName;
+use crate::signal::Orphan;
 
 /// What a task expression must be: a future that the group awaits, whose output is a
 /// [`TaskResult`].

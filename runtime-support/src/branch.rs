@@ -17,9 +17,10 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cancel::{Orphan, Signal, enter_carried, in_fan_out, in_index, in_named, in_task};
+use crate::context::{enter_carried, in_fan_out, in_index, in_named, in_task};
 use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
+use crate::signal::{Orphan, Signal};
 use crate::trace::{self, GroupSpan, SpanSlot};
 
 /// What a task's future may output: `Result<T, E>` where `E` converts into a boxed error

@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
-use crate::cancel::{
-    CancelReason, Cancelled, Content, Hop, Mail, Orphan, Signal, current_signal, enclosing,
-    in_group, made_signal,
-};
+use crate::cancel::{CancelReason, Cancelled};
+use crate::context::{current_signal, enclosing, in_group, made_signal};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
+use crate::signal::{Content, Hop, Mail, Orphan, Signal};
 
 /// How a group reacts to a failing task.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

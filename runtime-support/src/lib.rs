@@ -10,16 +10,19 @@
 mod assert;
 mod branch;
 mod cancel;
+mod context;
 mod core;
 mod elapsed;
 pub mod error_group;
 mod except;
 mod run;
 mod scope;
+mod signal;
 mod trace;
 
 pub use crate::branch::{Infallible, Settled, TaskResult, infallible, settled};
-pub use crate::cancel::{CancelReason, Cancelled, cancelled, is_cancelled};
+pub use crate::cancel::{CancelReason, Cancelled};
+pub use crate::context::{cancelled, is_cancelled};
 pub use crate::core::{Mode, Options};
 pub use crate::elapsed::Elapsed;
 pub use crate::error_group::{BoxError, ErrorGroup, Leaf, Member, TaskName};

@@ -13,7 +13,8 @@ use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::branch::Branch;
-use crate::cancel::{CancelReason, enter};
+use crate::cancel::CancelReason;
+use crate::context::enter;
 use crate::core::{Core, Options};
 use crate::elapsed::Elapsed;
 use crate::error_group::{ErrorGroup, TaskName};

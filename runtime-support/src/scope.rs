@@ -22,10 +22,12 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::branch::{Branch, TaskResult};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
-use crate::cancel::{CancelReason, Orphan, Signal, in_task};
+use crate::cancel::CancelReason;
+use crate::context::{in_task, signal_here};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::run::run_with;
+use crate::signal::{Orphan, Signal};
 use crate::trace::{self, GroupSpan};
 
 type Payload = Box<dyn Any + Send>;
@@ -575,7 +577,7 @@ impl Group {
     /// The group's state and its scope's, for `scope!`. Not public API.
     #[doc(hidden)]
     pub fn into_parts<'scope, 'env>(self) -> (Core, ScopeState<'scope, 'env>) {
-        let signal = Signal::here();
+        let signal = signal_here();
         let core = Core::with_signal(self.options, signal.clone());
         let state = ScopeState {
             queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),

@@ -1,0 +1,352 @@
+//! The context: which group is being polled on this thread, and which of its tasks. A group's
+//! driver and each spawned child set thread-locals around their polls, and each child its
+//! task around its own poll, so that a group that starts inside a task knows where it is
+//! nested, and [`cancelled`] knows whose cancellation to wait for.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::thread::LocalKey;
+
+use crate::cancel::CancelReason;
+use crate::error_group::TaskName;
+use crate::signal::Signal;
+
+// What the group being polled shows its children: thread-locals set around each poll of a
+// group's driver and of each spawned child, and (the task) around each poll of a child.
+// Everything a poll writes there is `Copy` but the signal, so that a group without one
+// pays two plain stores per poll.
+
+/// Which group is being polled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// None: the future runs outside of any group.
+    Outside,
+    /// A group without a [`Signal`] yet. It has no enclosing group and is not cancelling
+    /// (either would have made one); a child that needs the signal makes it (the state then
+    /// becomes `Group`), and the driver adopts it.
+    Lazy,
+    /// A group whose signal is in `SIGNAL`.
+    Group,
+}
+
+/// The task of that group being polled: a nested group started there is filed under it.
+/// A name the macros wrote (`&'static`) with its fan-out index, or a marker.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    name: &'static str,
+    index: usize,
+}
+
+/// Makes `key` the current task's key; returns the previous one.
+#[inline]
+fn replace_key(key: Key) -> Key {
+    Key {
+        name: KEY_NAME.replace(key.name),
+        index: KEY_INDEX.replace(key.index),
+    }
+}
+
+/// Restores a key that [`replace_key`] returned.
+#[inline]
+fn set_key(key: Key) {
+    KEY_NAME.set(key.name);
+    KEY_INDEX.set(key.index);
+}
+
+impl Key {
+    /// No task: the driver itself.
+    const NONE: Key = Key {
+        name: "",
+        index: Key::NO_INDEX,
+    };
+    /// The index of no task.
+    const NO_INDEX: usize = usize::MAX;
+    /// A name made at run time, in `DYNAMIC_KEY`.
+    const DYNAMIC: Key = Key {
+        name: "",
+        index: usize::MAX - 1,
+    };
+    /// `index` for a name without one.
+    const UNINDEXED: usize = usize::MAX - 2;
+
+    fn name(self) -> Option<TaskName> {
+        match self.index {
+            _ if self.name.is_empty() => None,
+            // A fan-out named, but none of its items polled (its iterator runs): the fan-out.
+            Key::UNINDEXED | Key::NO_INDEX => Some(TaskName::new(self.name)),
+            index => Some(TaskName::indexed(self.name, index)),
+        }
+    }
+}
+
+thread_local! {
+    static STATE: Cell<State> = const { Cell::new(State::Outside) };
+    static SIGNAL: Cell<Option<Arc<Signal>>> = const { Cell::new(None) };
+    // The task's key, in two slots so that a fan-out item sets only its index. The hot paths
+    // (a task, a fan-out and its items) mark it without restoring it afterwards, and need not:
+    // it is read only by a group that starts inside a child's poll, every child's poll marks
+    // its own key first, a nested group's driver restores the key it found when it returns
+    // (`Frame`), and so does a spawned child's (`CarriedFrame`).
+    static KEY_NAME: Cell<&'static str> = const { Cell::new(Key::NONE.name) };
+    static KEY_INDEX: Cell<usize> = const { Cell::new(Key::NONE.index) };
+    static DYNAMIC_KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
+}
+
+/// A group's driver is being polled: restores what was current before when dropped, even
+/// on unwinding.
+pub(crate) struct Frame {
+    state: State,
+    key: Key,
+    /// The previous signal, if this frame replaced it.
+    signal: Option<Option<Arc<Signal>>>,
+}
+
+/// Makes the group whose signal is `signal` (`None`: not made yet) the current one, until the
+/// frame drops.
+#[inline]
+pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
+    let key = replace_key(Key::NONE);
+    match signal {
+        Some(signal) => Frame {
+            state: STATE.replace(State::Group),
+            key,
+            signal: Some(SIGNAL.replace(Some(signal.clone()))),
+        },
+        None => {
+            let state = STATE.replace(State::Lazy);
+            Frame {
+                state,
+                key,
+                // A group without a signal is polled outside of any group: the signal slot
+                // is empty, unless it was first polled elsewhere (then it keeps the slot).
+                signal: (state == State::Group).then(|| SIGNAL.take()),
+            }
+        }
+    }
+}
+
+impl Drop for Frame {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let made = STATE.replace(self.state) == State::Group;
+        set_key(self.key);
+        match self.signal.take() {
+            Some(previous) => SIGNAL.set(previous),
+            // A child made the signal of this lazy group: the slot is emptied again.
+            None if made => SIGNAL.set(None),
+            None => {}
+        }
+    }
+}
+
+/// A spawned child is being polled on a worker: its group's signal is lent to the
+/// thread-local slot for the poll (moved, not cloned, so that two workers polling children
+/// of one group do not contend on its reference count), and moved back when the frame drops,
+/// even on unwinding.
+pub(crate) struct CarriedFrame<'a> {
+    slot: &'a mut Option<Arc<Signal>>,
+    state: State,
+    key: Key,
+    previous: Option<Arc<Signal>>,
+}
+
+/// Makes the group whose signal `slot` holds the current one, until the frame drops.
+#[inline]
+pub(crate) fn enter_carried(slot: &mut Option<Arc<Signal>>) -> CarriedFrame<'_> {
+    let key = replace_key(Key::NONE);
+    let state = STATE.replace(State::Group);
+    let previous = SIGNAL.replace(slot.take());
+    CarriedFrame {
+        slot,
+        state,
+        key,
+        previous,
+    }
+}
+
+impl Drop for CarriedFrame<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.set(self.state);
+        set_key(self.key);
+        *self.slot = SIGNAL.replace(self.previous.take());
+    }
+}
+
+/// A child of the current group is being polled: restores the previous task when dropped.
+pub(crate) struct TaskFrame(Key);
+
+impl Drop for TaskFrame {
+    #[inline]
+    fn drop(&mut self) {
+        set_key(self.0);
+    }
+}
+
+/// Marks item `index` of the fan-out named by [`in_fan_out`] as the child being polled.
+#[inline]
+pub(crate) fn in_index(index: usize) {
+    KEY_INDEX.set(index);
+}
+
+/// The fan-out `name` is being polled: its items mark only their index ([`in_index`]).
+#[inline]
+pub(crate) fn in_fan_out(name: &'static str) {
+    KEY_NAME.set(name);
+}
+
+/// Marks the task `name` (no fan-out item) as the child of the current group being polled.
+#[inline]
+pub(crate) fn in_named(name: &'static str) {
+    set_key(Key {
+        name,
+        index: Key::UNINDEXED,
+    });
+}
+
+/// Runs `poll` with `task` marked as the child of the current group being polled.
+#[inline]
+pub(crate) fn in_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
+    match task.as_static() {
+        Some((name, index)) => {
+            let _frame = TaskFrame(replace_key(Key {
+                name,
+                index: index.unwrap_or(Key::UNINDEXED),
+            }));
+            poll()
+        }
+        None => in_dynamic_task(task, poll),
+    }
+}
+
+#[cold]
+fn in_dynamic_task<R>(task: &TaskName, poll: impl FnOnce() -> R) -> R {
+    struct Restore(Option<TaskName>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DYNAMIC_KEY.set(self.0.take());
+        }
+    }
+    let _frame = TaskFrame(replace_key(Key::DYNAMIC));
+    let _restore = Restore(DYNAMIC_KEY.replace(Some(task.clone())));
+    poll()
+}
+
+/// The signal of the group being polled, made now if it has none yet.
+pub(crate) fn current_signal() -> Option<Arc<Signal>> {
+    match STATE.get() {
+        State::Outside => None,
+        State::Lazy => {
+            let signal = Signal::root();
+            SIGNAL.set(Some(signal.clone()));
+            STATE.set(State::Group);
+            Some(signal)
+        }
+        State::Group => made_signal(),
+    }
+}
+
+/// The signal of the group being polled, if it has one.
+#[inline]
+pub(crate) fn made_signal() -> Option<Arc<Signal>> {
+    if STATE.get() != State::Group {
+        return None;
+    }
+    peek(&SIGNAL)
+}
+
+/// Whether some group is being polled (a group that starts now is nested in it).
+#[inline]
+pub(crate) fn in_group() -> bool {
+    STATE.get() != State::Outside
+}
+
+/// A copy of what a thread-local slot holds, left in place.
+fn peek<T: Clone>(slot: &'static LocalKey<Cell<Option<T>>>) -> Option<T> {
+    let value = slot.take();
+    let copy = value.clone();
+    slot.set(value);
+    copy
+}
+
+/// The signal of a group that starts here: nested in the enclosing group, if any.
+pub(crate) fn signal_here() -> Arc<Signal> {
+    match enclosing() {
+        Some((parent, key)) => Signal::nested(parent, key),
+        None => Signal::root(),
+    }
+}
+
+/// For a group that starts now: the enclosing group's signal and the task it runs in.
+pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
+    let parent = current_signal()?;
+    let key = Key {
+        name: KEY_NAME.get(),
+        index: KEY_INDEX.get(),
+    };
+    let key = if key.name.is_empty() && key.index == Key::DYNAMIC.index {
+        peek(&DYNAMIC_KEY)
+    } else {
+        key.name()
+    };
+    let key = key.unwrap_or(TaskName::new("task"));
+    Some((parent, key))
+}
+
+/// Waits until the enclosing group begins cancelling, and tells why.
+///
+/// This is taskgroup's `except asyncio.CancelledError:` block: a child that wants to clean up
+/// asynchronously when its group is cancelled races its work against `cancelled()`. The group
+/// gives such children its `grace` period (see the `grace` option) before it drops them; without
+/// a grace period children are dropped at once and never observe the signal.
+///
+/// Outside of any group the future never resolves.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+///
+/// async fn sensor(log: &std::sync::Mutex<Vec<String>>) -> Result<(), std::io::Error> {
+///     tokio::select! {
+///         _ = tokio::time::sleep(Duration::from_secs(2)) => Ok(()),
+///         why = taskgroup_runtime::cancelled() => {
+///             log.lock().unwrap().push(format!("cleanup after: {why}"));
+///             Ok(())
+///         }
+///     }
+/// }
+///
+/// let log = std::sync::Mutex::new(Vec::new());
+/// let result = taskgroup_runtime::Group::new()
+///     .grace(Duration::from_millis(100))
+///     .scope(async |s| {
+///         s.spawn(sensor(&log));
+///         s.spawn(async {
+///             tokio::time::sleep(Duration::from_millis(500)).await;
+///             Err::<(), _>(std::io::Error::other("sensor B failed"))
+///         });
+///         Ok::<_, std::io::Error>(())
+///     })
+///     .await;
+/// assert!(result.is_err());
+/// assert_eq!(log.lock().unwrap()[0], "cleanup after: a sibling task failed");
+/// # }
+/// ```
+pub async fn cancelled() -> CancelReason {
+    match current_signal() {
+        Some(signal) => {
+            signal.token().cancelled_owned().await;
+            signal.reason()
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether the enclosing group has begun cancelling. `false` outside of any group.
+pub fn is_cancelled() -> bool {
+    // A group without a signal is not cancelling.
+    made_signal().is_some_and(|signal| signal.is_cancelling())
+}

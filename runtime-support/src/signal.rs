@@ -1,0 +1,357 @@
+//! The signal: the part of a group that its children and nested groups see from other
+//! tasks and threads. Whether the group is cancelling and why, a token to wait for that, and
+//! an inbox for what nested groups dropped before they ended hand up.
+//!
+//! # Invariants
+//!
+//! - **The first reason stands.** `state` goes from 0 (running) to a reason's code once, by
+//!   compare-and-swap; a later `cancel` changes nothing but cancels the token again, which is
+//!   idempotent.
+//! - **A token sees the state.** `cancel` cancels the token under the `slow` lock after the
+//!   state is stored; `token` makes a token under the same lock and cancels it if the state is
+//!   already set. So a token made while the group cancels is cancelled, whichever comes first.
+//!   A nested group's token is a child token of its parent's, so cancellation cascades down.
+//! - **Mail is filed once.** `post` pushes under the lock and then sets `has_mail`;
+//!   `take_mail` clears `has_mail` and takes the list under the lock. `has_mail` is only a
+//!   lock-free hint: a stale `false` delays mail to the next poll (the poster's wake-up comes
+//!   after), a stale `true` costs one lock.
+//! - **Mail is handed on, not stranded.** `forward` (the group was dropped) sets `forward`
+//!   and takes what was left under one lock, then posts it upward; a `post` that takes the
+//!   lock afterwards sees `forward` and passes its mail on to the enclosing group, with this
+//!   group's place prefixed to its path. A root that was dropped drops the mail: its caller
+//!   dropped what it would have returned.
+//!
+//! # Deadlock safety
+//!
+//! No user code runs while `slow` is locked, and no lock is held while another signal's is
+//! taken: `post` releases a group's lock before it moves to the parent, and `token` takes the
+//! parent's lock (for its child token) only while holding the child's, never the reverse.
+//! RELIABILITY.md enumerates the interleavings.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::cancel::CancelReason;
+use crate::error_group::{BoxError, Member, TaskName};
+
+/// The part of a group that its children and nested groups can see: whether it is cancelling
+/// and why, the way to wait for that, and its inbox for what dropped nested groups hand up.
+///
+/// A group makes one only when something needs it (see [`Current`]): a fixed group of
+/// in-place tasks that never cancels and has no nested group allocates none.
+pub(crate) struct Signal {
+    /// 0 while the group runs; then the [`CancelReason::code`] of the first reason given.
+    state: AtomicU8,
+    /// The signal of the enclosing group, for a nested group: its cancellation reaches this
+    /// one, and this one's errors go there if it is dropped before it ends.
+    parent: Option<Arc<Signal>>,
+    /// The task of the enclosing group that this group runs in: where what it hands up is
+    /// filed.
+    key: TaskName,
+    /// Whether `slow.mail` may hold something: read without the lock on every poll.
+    has_mail: AtomicBool,
+    slow: Mutex<Slow>,
+}
+
+/// The parts of a [`Signal`] that only slow paths touch.
+#[derive(Default)]
+struct Slow {
+    /// Made on demand, for children awaiting [`cancelled`] and for nested groups that must
+    /// wake when this group cancels.
+    token: Option<CancellationToken>,
+    /// What nested groups handed up, not yet filed by this group's driver.
+    mail: Vec<Mail>,
+    /// Set when this group was dropped before it ended: mail is then passed on to the
+    /// enclosing group, inside a nested group with this message.
+    forward: Option<Cow<'static, str>>,
+}
+
+impl fmt::Debug for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signal")
+            .field("cancelling", &self.is_cancelling())
+            .field("nested", &self.parent.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signal {
+    fn with_parent(parent: Option<Arc<Signal>>, key: TaskName) -> Arc<Self> {
+        Arc::new(Signal {
+            state: AtomicU8::new(0),
+            parent,
+            key,
+            has_mail: AtomicBool::new(false),
+            slow: Mutex::new(Slow::default()),
+        })
+    }
+
+    /// The signal of a group that no other group encloses.
+    pub(crate) fn root() -> Arc<Self> {
+        Signal::with_parent(None, TaskName::new("task"))
+    }
+
+    /// The signal of a group that runs in task `key` of the group whose signal is `parent`.
+    pub(crate) fn nested(parent: Arc<Signal>, key: TaskName) -> Arc<Self> {
+        Signal::with_parent(Some(parent), key)
+    }
+
+    fn slow(&self) -> MutexGuard<'_, Slow> {
+        // No user code runs while the lock is held.
+        self.slow.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts cancelling for `reason`; the first reason given stands.
+    pub(crate) fn cancel(&self, reason: CancelReason) {
+        let _ = self
+            .state
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+        // Under the lock, so that a token made at the same time sees the state (`token`).
+        if let Some(token) = &self.slow().token {
+            token.cancel();
+        }
+    }
+
+    /// Whether this group or an enclosing one has begun cancelling: lock-free.
+    pub(crate) fn is_cancelling(&self) -> bool {
+        let mut signal = self;
+        loop {
+            if signal.state.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            match &signal.parent {
+                Some(parent) => signal = parent,
+                None => return false,
+            }
+        }
+    }
+
+    pub(crate) fn reason(&self) -> CancelReason {
+        // Cancelling without a reason of its own: an enclosing group is cancelling.
+        CancelReason::from_code(self.state.load(Ordering::Acquire)).unwrap_or(CancelReason::Parent)
+    }
+
+    /// A token cancelled when this group or an enclosing one begins cancelling.
+    pub(crate) fn token(&self) -> CancellationToken {
+        let mut slow = self.slow();
+        if let Some(token) = &slow.token {
+            return token.clone();
+        }
+        let token = match &self.parent {
+            Some(parent) => parent.token().child_token(),
+            None => CancellationToken::new(),
+        };
+        if self.state.load(Ordering::Acquire) != 0 {
+            token.cancel();
+        }
+        slow.token = Some(token.clone());
+        token
+    }
+
+    /// For a nested group: a future that wakes its driver when an enclosing group cancels
+    /// (nothing else would, when the group's task is not polled by that group, or is polled
+    /// by a combinator that polls only what woke).
+    pub(crate) fn watch(&self) -> Option<WaitForCancellationFutureOwned> {
+        self.parent
+            .as_ref()
+            .map(|parent| parent.token().cancelled_owned())
+    }
+
+    /// Hands `mail` to this group, or, if it was dropped, on to the groups above it.
+    pub(crate) fn post(&self, mut mail: Mail) {
+        let mut signal = self;
+        loop {
+            let mut slow = signal.slow();
+            let Some(message) = slow.forward.clone() else {
+                slow.mail.push(mail);
+                signal.has_mail.store(true, Ordering::Release);
+                return;
+            };
+            drop(slow);
+            mail.path.insert(
+                0,
+                Hop {
+                    task: signal.key.clone(),
+                    message,
+                },
+            );
+            match &signal.parent {
+                Some(parent) => signal = parent,
+                // A group that no other group encloses was dropped: its caller dropped
+                // what it would have returned, this with it.
+                None => return,
+            }
+        }
+    }
+
+    /// Whether something was handed to this group and not taken yet.
+    #[inline]
+    pub(crate) fn has_mail(&self) -> bool {
+        self.has_mail.load(Ordering::Acquire)
+    }
+
+    /// What was handed to this group since the last call.
+    pub(crate) fn take_mail(&self) -> Vec<Mail> {
+        if !self.has_mail.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut slow = self.slow();
+        self.has_mail.store(false, Ordering::Relaxed);
+        std::mem::take(&mut slow.mail)
+    }
+
+    /// The group was dropped before it ended: from now on what is handed to it goes to the
+    /// enclosing group, under its task, inside a nested group with `message`.
+    pub(crate) fn forward(&self, message: Cow<'static, str>) {
+        let left = {
+            let mut slow = self.slow();
+            slow.forward = Some(message);
+            self.has_mail.store(false, Ordering::Relaxed);
+            std::mem::take(&mut slow.mail)
+        };
+        for mail in left {
+            self.post(mail);
+        }
+    }
+}
+
+/// Where a [`Mail`] goes inside the group that files it: under `task`, in the nested group
+/// with `message` (created if it is not there yet).
+#[derive(Debug)]
+pub(crate) struct Hop {
+    pub(crate) task: TaskName,
+    pub(crate) message: Cow<'static, str>,
+}
+
+/// What a nested group dropped before it ended hands up, so that nothing it collected is lost
+/// and none of its spawned tasks outlives the root.
+pub(crate) struct Mail {
+    /// The nested groups between the group that files it and the one it comes from,
+    /// outermost first.
+    pub(crate) path: Vec<Hop>,
+    pub(crate) content: Content,
+}
+
+pub(crate) enum Content {
+    /// Errors it collected.
+    Errors(Vec<Member>),
+    /// A panic it caught and had not resumed yet.
+    Panic(Box<dyn Any + Send>),
+    /// One of its spawned tasks, aborted, which the group filing it joins before it ends.
+    Orphan(TaskName, Orphan),
+}
+
+/// A spawned task whose group was dropped, aborted: resolves when it is gone, to its error
+/// (it may have finished before the abort), nothing, or its panic.
+pub(crate) type Orphan =
+    Pin<Box<dyn Future<Output = Result<Option<BoxError>, Box<dyn Any + Send>>> + Send>>;
+
+#[cfg(test)]
+mod tests {
+    //! The signal's two cross-thread protocols, raced on real threads: a token made while the
+    //! group cancels is cancelled, and no handed-up mail is lost or filed twice, even when the
+    //! group is dropped (and starts forwarding) while mail arrives.
+
+    use super::*;
+
+    fn mail(n: usize) -> Mail {
+        Mail {
+            path: Vec::new(),
+            content: Content::Errors(vec![Member::Leaf {
+                task: TaskName::indexed("m", n),
+                error: format!("mail {n}").into(),
+            }]),
+        }
+    }
+
+    fn indices(mails: Vec<Mail>) -> Vec<usize> {
+        mails
+            .into_iter()
+            .flat_map(|mail| match mail.content {
+                Content::Errors(members) => members,
+                _ => Vec::new(),
+            })
+            .filter_map(|member| member.task().index())
+            .collect()
+    }
+
+    #[test]
+    fn a_token_made_while_the_group_cancels_is_cancelled() {
+        for _ in 0..2_000 {
+            let parent = Signal::root();
+            let child = Signal::nested(parent.clone(), TaskName::new("t"));
+            let (cancelled, token) = std::thread::scope(|s| {
+                let cancel = s.spawn(|| parent.cancel(CancelReason::SiblingFailed));
+                let token = s.spawn(|| child.token());
+                cancel.join().unwrap();
+                (parent.is_cancelling(), token.join().unwrap())
+            });
+            assert!(cancelled);
+            assert!(
+                token.is_cancelled(),
+                "a token missed its group's cancellation"
+            );
+            assert!(child.is_cancelling());
+            assert_eq!(child.reason(), CancelReason::Parent);
+        }
+    }
+
+    #[test]
+    fn mail_posted_from_other_threads_arrives_exactly_once() {
+        const SENDERS: usize = 4;
+        const EACH: usize = 500;
+        let signal = Signal::root();
+        let mut received = Vec::new();
+        std::thread::scope(|s| {
+            for sender in 0..SENDERS {
+                let signal = &signal;
+                s.spawn(move || {
+                    for n in 0..EACH {
+                        signal.post(mail(sender * EACH + n));
+                    }
+                });
+            }
+            while received.len() < SENDERS * EACH {
+                received.extend(indices(signal.take_mail()));
+                std::hint::spin_loop();
+            }
+        });
+        received.extend(indices(signal.take_mail()));
+        received.sort_unstable();
+        assert_eq!(received, (0..SENDERS * EACH).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn mail_racing_a_drop_is_forwarded_exactly_once() {
+        for _ in 0..200 {
+            let parent = Signal::root();
+            let child = Signal::nested(parent.clone(), TaskName::new("inner"));
+            std::thread::scope(|s| {
+                let child = &child;
+                s.spawn(move || {
+                    for n in 0..50 {
+                        child.post(mail(n));
+                    }
+                });
+                s.spawn(move || child.forward("inner failed".into()));
+            });
+            let mut received = indices(parent.take_mail());
+            received.sort_unstable();
+            // Whatever the child had not filed before it was dropped reached the parent.
+            let mut left = indices(child.take_mail());
+            assert!(
+                left.is_empty(),
+                "mail stranded in a dropped group: {left:?}"
+            );
+            left.extend(received);
+            assert_eq!(left, (0..50).collect::<Vec<_>>());
+        }
+    }
+}
