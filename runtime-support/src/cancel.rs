@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Why a group began cancelling its children.
 ///
-/// Returned by [`cancelled`] so that a child's cleanup can tell a deadline from a sibling's
+/// Returned by [`cancelled`](crate::cancelled) so that a child's cleanup can tell a deadline from a sibling's
 /// failure (the cancellation *cause* that `tokio::task::JoinSet` users ask for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
