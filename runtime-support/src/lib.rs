@@ -18,6 +18,7 @@ mod except;
 mod run;
 mod scope;
 mod signal;
+mod task_name;
 mod trace;
 
 pub use crate::branch::{Infallible, Settled, TaskResult, infallible, settled};

@@ -243,27 +243,6 @@ impl<'scope> Scope<'scope, '_> {
     }
 }
 
-impl From<&'static str> for TaskName {
-    fn from(name: &'static str) -> Self {
-        TaskName::new(name)
-    }
-}
-
-impl From<String> for TaskName {
-    fn from(name: String) -> Self {
-        TaskName::owned(name)
-    }
-}
-
-impl From<Cow<'static, str>> for TaskName {
-    fn from(name: Cow<'static, str>) -> Self {
-        match name {
-            Cow::Borrowed(name) => TaskName::new(name),
-            Cow::Owned(name) => TaskName::owned(name),
-        }
-    }
-}
-
 pin_project! {
     /// An in-place child of a scope, with its name; panics are caught and returned.
     struct Named<F> {
