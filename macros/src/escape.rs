@@ -101,7 +101,7 @@ impl Escapes<'_> {
                 i += len;
                 continue;
             };
-            let is_group = parsed.segments.last().is_some_and(|s| s.ident == "group");
+            let is_group = parse::is_group_macro(&parsed);
             match (tokens.get(i + len), tokens.get(i + len + 1)) {
                 (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(body)))
                     if is_group && bang.as_char() == '!' =>
@@ -151,12 +151,7 @@ impl<'ast> Visit<'ast> for Escapes<'_> {
     }
 
     fn visit_macro(&mut self, node: &'ast Macro) {
-        let last = node
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.unraw().to_string());
-        if last.as_deref() == Some("group") {
+        if parse::is_group_macro(&node.path) {
             self.nested_group(node.tokens.clone());
         } else {
             self.scan(node.tokens.clone());

@@ -68,17 +68,6 @@ use syn::ext::IdentExt;
 use syn::{Expr, Ident, LitStr};
 
 use crate::ast::{Binding, Group, Mode, Task, TaskBody};
-use crate::{fallback, parse, valid};
-
-/// `group_internal!`: parse, validate, then expand or fall back.
-pub(crate) fn group(input: TokenStream) -> TokenStream {
-    let (group, mut errors) = parse::parse_input(input);
-    valid::validate(&group, &mut errors);
-    match errors.into_error() {
-        None => expand(&group),
-        Some(error) => fallback::group(&group, error),
-    }
-}
 
 pub(crate) fn mixed(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
@@ -198,7 +187,7 @@ fn options(group: &Group, p: &Ident) -> TokenStream {
 /// whose first token came from the shim would be reported at the whole macro.
 const ALIAS: &str = "__taskgroup_p";
 
-fn expand(group: &Group) -> TokenStream {
+pub(crate) fn expand(group: &Group) -> TokenStream {
     let krate = &group.krate;
     let p = quote!(#krate::__private);
     let alias = Ident::new(ALIAS, Span::call_site());

@@ -44,9 +44,3 @@ pub(crate) fn group(group: &Group, error: syn::Error) -> TokenStream {
         #(#lets)*
     }
 }
-
-/// The item as it was written, followed by the errors.
-pub(crate) fn item(item: TokenStream, error: Option<syn::Error>) -> TokenStream {
-    let errors = error.map(|error| error.to_compile_error());
-    quote!(#item #errors)
-}

@@ -4,8 +4,8 @@
 //!
 //! Stages (private modules): `parse` (tokens into the `ast`, one piece at a time), `valid`
 //! (whole-input checks, with `escape` for bare spawns), then `expand`, or `fallback` on error;
-//! `structured` for the attribute. Every error goes into one `error::Errors` and becomes
-//! tokens in one place, so one build reports them all.
+//! `structured` for the attribute. The pipeline itself is `group` below. Every error goes
+//! into one `error::Errors` and becomes tokens in one place, so one build reports them all.
 
 mod ast;
 mod error;
@@ -25,7 +25,18 @@ use proc_macro::TokenStream;
 #[doc(hidden)]
 #[proc_macro]
 pub fn group_internal(input: TokenStream) -> TokenStream {
-    expand::group(input.into()).into()
+    group(input.into()).into()
+}
+
+/// The pipeline of `group_internal!`: parse, validate, then expand, or fall back with every
+/// error at once.
+fn group(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let (group, mut errors) = parse::parse_input(input);
+    valid::validate(&group, &mut errors);
+    match errors.into_error() {
+        None => expand::expand(&group),
+        Some(error) => fallback::group(&group, error),
+    }
 }
 
 /// Rejects every bare spawn (`tokio::spawn`, `tokio::task::spawn_local`, `spawn_blocking`,

@@ -40,8 +40,21 @@ pub(crate) fn parse_input(input: TokenStream) -> (Group, Errors) {
 pub(crate) fn parse_group(krate: TokenStream, tokens: &[TokenTree]) -> (Group, Errors) {
     let mut errors = Errors::default();
     let end_span = tokens.last().map_or_else(Span::call_site, TokenTree::span);
+    let (options, rest) = parse_options(tokens, &mut errors);
+    let (tasks, broken, card, rest) = parse_tasks(rest, end_span, &mut errors);
+    let arms = parse_arms(rest, card, end_span, &mut errors);
+    let group = Group {
+        krate,
+        options,
+        tasks,
+        broken,
+        arms,
+    };
+    (group, errors)
+}
 
-    // Options: leading inner attributes.
+/// The options: the leading inner attributes. Returns them and the tokens after them.
+fn parse_options<'a>(tokens: &'a [TokenTree], errors: &mut Errors) -> (Options, &'a [TokenTree]) {
     let mut options = Options::default();
     let mut rest = tokens;
     while let Some((attr, bang, len)) = split_attr(rest) {
@@ -51,11 +64,21 @@ pub(crate) fn parse_group(krate: TokenStream, tokens: &[TokenTree]) -> (Group, E
                 "group options are inner attributes: write `#![...]`",
             );
         }
-        parse_option(attr, &mut options, &mut errors);
+        parse_option(attr, &mut options, errors);
         rest = &rest[len..];
     }
+    (options, rest)
+}
 
-    // The task list, in the card's `< ... >` spelling or bare.
+/// The task list, in the card's `< ... >` spelling or bare. Returns the tasks that parsed,
+/// the names of those that did not (so that the fallback still binds them), whether the card
+/// spelling was used, and the tokens after the list.
+fn parse_tasks<'a>(
+    tokens: &'a [TokenTree],
+    end_span: Span,
+    errors: &mut Errors,
+) -> (Vec<Task>, Vec<Ident>, bool, &'a [TokenTree]) {
+    let mut rest = tokens;
     let card = is_punct(rest.first(), '<');
     let open_span = rest.first().map_or(end_span, TokenTree::span);
     if card {
@@ -129,8 +152,12 @@ pub(crate) fn parse_group(krate: TokenStream, tokens: &[TokenTree]) -> (Group, E
             "this `<` is never closed: the card spelling is `group! { < a = f(); b = g(); > ... }`",
         );
     }
+    (tasks, broken, card, rest)
+}
 
-    // The `except*` arms, each parsed on its own.
+/// The `except*` arms, each parsed on its own, so that a bad arm does not hide the next.
+fn parse_arms(tokens: &[TokenTree], card: bool, end_span: Span, errors: &mut Errors) -> Vec<Arm> {
+    let mut rest = tokens;
     let mut arms = Vec::new();
     if !rest.is_empty() && !starts_arm(rest) {
         let what = if card {
@@ -155,15 +182,15 @@ pub(crate) fn parse_group(krate: TokenStream, tokens: &[TokenTree]) -> (Group, E
         }
         rest = &rest[end..];
     }
+    arms
+}
 
-    let group = Group {
-        krate,
-        options,
-        tasks,
-        broken,
-        arms,
-    };
-    (group, errors)
+/// Whether a macro call's path names a nested `group!` (`group!`, `taskgroup::group!`). The
+/// one place that decides it, for the sibling check and the bare-spawn check alike.
+pub(crate) fn is_group_macro(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|segment| segment.ident.unraw() == "group")
 }
 
 /// Parses `tokens` with `parser` as the contents of a group spanned at `terminator`, so that

@@ -3,10 +3,11 @@
 //! was written: the attribute only checks.
 
 use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::spanned::Spanned;
 
 use crate::error::Errors;
-use crate::{escape, fallback};
+use crate::escape;
 
 pub(crate) fn structured(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -17,7 +18,9 @@ pub(crate) fn structured(args: TokenStream, input: TokenStream) -> TokenStream {
     if let Ok(item) = syn::parse2::<syn::Item>(input.clone()) {
         check(&item, &mut errors);
     }
-    fallback::item(input, errors.into_error())
+    // The item as it was written, followed by the errors.
+    let errors = errors.into_error().map(|error| error.to_compile_error());
+    quote!(#input #errors)
 }
 
 fn check(item: &syn::Item, errors: &mut Errors) {

@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 
-use crate::{expand, parse, structured, valid};
+use crate::{parse, structured, valid};
 
 fn tokens(source: &str) -> TokenStream {
     source.parse().expect("test input tokenizes")
@@ -251,7 +251,7 @@ fn structured_checks() {
 
 #[test]
 fn expansion_shape() {
-    let output = expand::group(tokens(
+    let output = crate::group(tokens(
         "$crate; a = f(); b = spawn g(); except* E => (1, 2),",
     ))
     .to_string();
@@ -267,14 +267,14 @@ fn expansion_shape() {
         assert!(output.contains(part), "{part} in {output}");
     }
     // With a catch-all arm, nothing propagates.
-    let output = expand::group(tokens("$crate; a = f(); except* _ => 0,")).to_string();
+    let output = crate::group(tokens("$crate; a = f(); except* _ => 0,")).to_string();
     assert!(!output.contains("Propagate"));
 }
 
 #[test]
 fn fallback_binds_every_name() {
     let output =
-        expand::group(tokens("$crate; a = f().await; mut b = g(1 +); _ = h();")).to_string();
+        crate::group(tokens("$crate; a = f().await; mut b = g(1 +); _ = h();")).to_string();
     assert!(output.starts_with(
         "# [allow (unused_variables)] let __taskgroup_failed = :: core :: compile_error !"
     ));
@@ -404,7 +404,7 @@ fn never_panics_on_mutated_input() {
                 let (group, mut errors) = parse::parse_input(input.clone());
                 valid::validate(&group, &mut errors);
                 // ...and the whole macro yields tokens, never a panic.
-                let _ = expand::group(input);
+                let _ = crate::group(input);
             });
             cases += 1;
         }

@@ -168,12 +168,7 @@ impl<'ast> Visit<'ast> for Locals {
 
 /// The group inside a `group!` call, if it parses as one.
 fn nested_group(mac: &syn::Macro) -> Option<crate::ast::Group> {
-    let is_group = mac
-        .path
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "group");
-    if !is_group {
+    if !parse::is_group_macro(&mac.path) {
         return None;
     }
     let tokens: Vec<TokenTree> = mac.tokens.clone().into_iter().collect();
