@@ -1,4 +1,4 @@
-//! taskgroup side by side with its peers, in one run, as ratios (issue 6; BENCHMARKS.md).
+//! taskgroup side by side with its peers, in one run, as ratios (BENCHMARKS.md).
 //!
 //! ```text
 //! cargo bench --bench compare                  # every workload, timed, with peak RSS

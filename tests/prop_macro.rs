@@ -1,4 +1,4 @@
-//! `group!` itself under randomized fault injection (issue 7): fixed shapes, since the macro
+//! `group!` itself under randomized fault injection: fixed shapes, since the macro
 //! needs a static arity, whose tasks are random trees: an in-place task, a spawned task, an
 //! in-place fan-out and a spawned fan-out, with random options and modes (settle included),
 //! checked against the same model and invariants as `prop_tree.rs`.

@@ -1,4 +1,4 @@
-//! Randomized fault injection over trees of groups (issue 7): random trees of scopes and
+//! Randomized fault injection over trees of groups: random trees of scopes and
 //! `group!` fan-outs, in place and spawned, whose leaves succeed, fail, panic, hang, clean up
 //! after cancellation or spawn more tasks, with random options, dropped at a random instant.
 //! See `RELIABILITY.md` for what each property holds.

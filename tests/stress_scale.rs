@@ -1,6 +1,6 @@
-//! Stress (issue 7): a million tasks through a `limit = 64` fan-out in flat memory, groups nested
+//! Stress: a million tasks through a `limit = 64` fan-out in flat memory, groups nested
 //! a thousand deep, a hundred thousand siblings cancelled at once, a fan-out whose items spend
-//! tokio's coop budget polled in linear time (issue 6). Each test states its bound;
+//! tokio's coop budget polled in linear time. Each test states its bound;
 //! all run in debug builds in CI.
 
 use std::io;
