@@ -78,8 +78,8 @@ impl<F: Future> Future for Infallible<F> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
-/// use taskgroup_runtime::{infallible, scope};
+/// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+/// use taskgroup::{infallible, scope};
 ///
 /// let answer = scope(async |s| {
 ///     let answer = s.spawn(infallible(async { 42 }));
@@ -128,8 +128,8 @@ where
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
-/// use taskgroup_runtime::{scope, settled};
+/// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+/// use taskgroup::{scope, settled};
 ///
 /// let results = scope(async |s| {
 ///     let good = s.spawn(settled(async { Ok::<_, std::io::Error>(1) }));

@@ -312,7 +312,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
 /// async fn sensor(log: &std::sync::Mutex<Vec<String>>) -> Result<(), std::io::Error> {
 ///     tokio::select! {
 ///         _ = tokio::time::sleep(Duration::from_secs(2)) => Ok(()),
-///         why = taskgroup_runtime::cancelled() => {
+///         why = taskgroup::cancelled() => {
 ///             log.lock().unwrap().push(format!("cleanup after: {why}"));
 ///             Ok(())
 ///         }
@@ -320,7 +320,7 @@ pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
 /// }
 ///
 /// let log = std::sync::Mutex::new(Vec::new());
-/// let result = taskgroup_runtime::Group::new()
+/// let result = taskgroup::Group::new()
 ///     .grace(Duration::from_millis(100))
 ///     .scope(async |s| {
 ///         s.spawn(sensor(&log));

@@ -49,7 +49,7 @@ enum Queued<'scope> {
 /// ```compile_fail
 /// # async fn f() {
 /// let mut leaked = None;
-/// let _ = taskgroup_runtime::scope(async |s| {
+/// let _ = taskgroup::scope(async |s| {
 ///     leaked = Some(s); // error: borrowed data escapes the scope
 ///     Ok::<_, std::io::Error>(())
 /// })
@@ -218,11 +218,11 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+    /// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
     /// use std::time::Duration;
     ///
     /// let ticks = std::sync::atomic::AtomicU32::new(0);
-    /// taskgroup_runtime::scope(async |s| {
+    /// taskgroup::scope(async |s| {
     ///     s.spawn(async {
     ///         for tick in 1.. {
     ///             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -456,11 +456,11 @@ where
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+/// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
 /// use std::time::Duration;
 ///
 /// let urls = ["a", "b", "c"];
-/// let lengths = taskgroup_runtime::Group::new()
+/// let lengths = taskgroup::Group::new()
 ///     .name("lengths")
 ///     .limit(2)
 ///     .timeout(Duration::from_secs(1))
@@ -609,7 +609,7 @@ impl Group {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+    /// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
     /// use std::time::Duration;
     ///
     /// async fn mirror(delay_ms: u64, ok: bool) -> Result<u64, std::io::Error> {
@@ -617,7 +617,7 @@ impl Group {
     ///     if ok { Ok(delay_ms) } else { Err(std::io::Error::other("mirror down")) }
     /// }
     ///
-    /// let fastest = taskgroup_runtime::Group::new()
+    /// let fastest = taskgroup::Group::new()
     ///     .first_success([mirror(10, false), mirror(30, true), mirror(20, true)])
     ///     .await?;
     /// assert_eq!(fastest, 20);
@@ -682,11 +682,11 @@ impl Group {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> Result<(), taskgroup_runtime::ErrorGroup> {
+/// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
 /// use std::sync::Mutex;
 ///
 /// let done = Mutex::new(Vec::new());
-/// taskgroup_runtime::scope(async |s| {
+/// taskgroup::scope(async |s| {
 ///     for i in 0..5 {
 ///         let done = &done;
 ///         s.spawn(async move {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// Displays as `user`, or `pages[3]` for the fourth item of the fan-out `pages`.
 ///
 /// ```
-/// use taskgroup_runtime::TaskName;
+/// use taskgroup::TaskName;
 ///
 /// const USER: TaskName = TaskName::new("user");
 /// assert_eq!(USER.to_string(), "user");

@@ -47,7 +47,7 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 /// # Examples
 ///
 /// ```
-/// use taskgroup_runtime::{BoxError, ErrorGroup, TaskName};
+/// use taskgroup::{BoxError, ErrorGroup, TaskName};
 /// use std::io;
 ///
 /// let mut child = ErrorGroup::new("child group");
@@ -337,7 +337,7 @@ impl ErrorGroup<BoxError> {
     /// # Examples
     ///
     /// ```
-    /// use taskgroup_runtime::{BoxError, ErrorGroup, TaskName};
+    /// use taskgroup::{BoxError, ErrorGroup, TaskName};
     /// use std::{fmt, io};
     ///
     /// #[derive(Debug)]
