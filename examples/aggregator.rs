@@ -26,7 +26,8 @@ use std::fmt::Debug;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use taskgroup::{BoxError, ErrorGroup, Member, group};
+use taskgroup::error_group::Member;
+use taskgroup::{BoxError, ErrorGroup, group};
 use tokio::time::{Instant, sleep_until};
 use tracing::{error, info};
 

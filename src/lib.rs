@@ -199,12 +199,11 @@
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub use taskgroup_runtime::error_group;
 pub use taskgroup_runtime::{
-    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, Group, Infallible, Leaf, Member, Mode,
-    Options, Scope, Settled, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled,
-    scope, settled,
+    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, Group, Mode, Scope, TaskHandle,
+    TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
 };
+pub use taskgroup_runtime::{error_group, future};
 
 /// Checks that no task escapes: rejects every bare spawn in an `async fn`, an `impl` block,
 /// a trait or an inline module, at the call, saying what to write instead.
@@ -314,7 +313,7 @@ pub mod __private {
 macro_rules! scope {
     ($group:expr, async |$s:ident| $body:block) => {
         async {
-            let (__taskgroup_core, __taskgroup_state) = $crate::Group::into_parts($group);
+            let (__taskgroup_core, __taskgroup_state) = $crate::__private::group_parts($group);
             let $s = $crate::__private::scope_handle(&__taskgroup_state);
             $crate::__private::run_scope(__taskgroup_core, &__taskgroup_state, async $body).await
         }

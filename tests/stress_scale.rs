@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant as WallClock};
 
-use taskgroup::{BoxError, ErrorGroup, Group, Member, group};
+use taskgroup::error_group::Member;
+use taskgroup::{BoxError, ErrorGroup, Group, group};
 
 /// Counts live instances: +1 when created, -1 when dropped.
 struct Live(Arc<AtomicUsize>);

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use taskgroup::{CancelReason, ErrorGroup, Member, group};
+use taskgroup::error_group::Member;
+use taskgroup::{CancelReason, ErrorGroup, group};
 use tokio::time::Instant;
 
 fn at(event: &str, n: u64) -> (String, std::time::Duration) {

@@ -6,7 +6,8 @@ mod common;
 use std::io;
 
 use common::*;
-use taskgroup::{ErrorGroup, Member, group};
+use taskgroup::error_group::Member;
+use taskgroup::{ErrorGroup, group};
 use tokio::time::Instant;
 
 async fn one_failure() -> Result<(u8, u8), ErrorGroup> {

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use taskgroup::{CancelReason, ErrorGroup, Group, Member, Mode, group};
+use taskgroup::error_group::Member;
+use taskgroup::{CancelReason, ErrorGroup, Group, Mode, group};
 use tokio::time::{Instant, sleep};
 
 fn ms(n: u64) -> Duration {

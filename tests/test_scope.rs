@@ -480,7 +480,7 @@ async fn group_inside_a_scope_task_nests_its_errors() {
     let errors = result.unwrap_err();
     assert_eq!(errors.len(), 1);
     match &errors.members()[0] {
-        taskgroup::Member::Group { task, group } => {
+        taskgroup::error_group::Member::Group { task, group } => {
             assert_eq!(task.to_string(), "child");
             assert_eq!(task_names(group), ["leaf"]);
         }

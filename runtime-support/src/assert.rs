@@ -36,11 +36,12 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::branch::{
-    Branch, FanOut, MakeTask, Settled, SpawnFanOut, SpawnTask, Task, TaskResult, fan_out, settled,
-    spawn_fan_out, spawn_task, task,
+    Branch, FanOut, MakeTask, SpawnFanOut, SpawnTask, Task, fan_out, spawn_fan_out, spawn_task,
+    task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
+use crate::future::{Settled, TaskResult, settled};
 use crate::signal::Orphan;
 
 /// What a task expression must be: a future that the group awaits, whose output is a

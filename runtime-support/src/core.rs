@@ -47,7 +47,9 @@ impl Mode {
 }
 
 /// The options of a group: what `#![name]`, `#![timeout]`, `#![limit]`, `#![grace]` and
-/// `#![mode]` set in `group!`, and what [`Group`](crate::Group)'s builder methods set.
+/// `#![mode]` set in `group!`, and what [`Group`](crate::Group)'s builder methods set (their
+/// docs are the options' docs). Not public API: the expansion's way to the options.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
 pub struct Options {
     pub(crate) name: Option<Cow<'static, str>>,

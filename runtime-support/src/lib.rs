@@ -15,18 +15,19 @@ mod core;
 mod elapsed;
 pub mod error_group;
 mod except;
+pub mod future;
 mod run;
 mod scope;
 mod signal;
 mod task_name;
 mod trace;
 
-pub use crate::branch::{Infallible, Settled, TaskResult, infallible, settled};
 pub use crate::cancel::{CancelReason, Cancelled};
 pub use crate::context::{cancelled, is_cancelled};
-pub use crate::core::{Mode, Options};
+pub use crate::core::Mode;
 pub use crate::elapsed::Elapsed;
-pub use crate::error_group::{BoxError, ErrorGroup, Leaf, Member, TaskName};
+pub use crate::error_group::{BoxError, ErrorGroup, TaskName};
+pub use crate::future::{TaskResult, infallible, settled};
 pub use crate::scope::{Group, Scope, TaskHandle, scope};
 
 /// The expansion's API. Not public API: no semver guarantees.
@@ -34,12 +35,13 @@ pub use crate::scope::{Group, Scope, TaskHandle, scope};
 pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
-        Branch, Cons, FanOut, Settled, SpawnFanOut, SpawnTask, Task, cons, fan_out, settled,
-        spawn_fan_out, spawn_task, task,
+        Branch, Cons, FanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out, spawn_fan_out,
+        spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;
     pub use crate::except::*;
+    pub use crate::future::{Settled, settled};
     pub use crate::run::{Run, run};
-    pub use crate::scope::{ScopeState, run_scope, scope_handle};
+    pub use crate::scope::{ScopeState, group_parts, run_scope, scope_handle};
 }

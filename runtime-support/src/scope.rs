@@ -20,12 +20,13 @@ use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::branch::{Branch, TaskResult};
+use crate::branch::Branch;
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
 use crate::context::{in_task, signal_here};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
+use crate::future::TaskResult;
 use crate::run::run_with;
 use crate::signal::{Orphan, Signal};
 use crate::trace::{self, GroupSpan};
@@ -510,28 +511,35 @@ impl Group {
         }
     }
 
-    /// Cancels the whole group after `timeout`; see [`Options::timeout`].
+    /// Cancels the whole group when `timeout` has passed since it started; the group's error
+    /// group then holds an [`Elapsed`](crate::Elapsed) leaf, named `deadline`. As
+    /// `#![timeout = d]` in `group!`.
     pub fn timeout(self, timeout: Duration) -> Self {
         Group {
             options: self.options.timeout(timeout),
         }
     }
 
-    /// Caps the tasks in flight; see [`Options::limit`].
+    /// Caps the number of tasks in flight, group-wide. Tasks beyond the cap wait, in the order
+    /// they were spawned; fan-outs pull from their iterator only when a slot is free, so their
+    /// memory stays proportional to the limit. A limit of 0 could never start anything and is
+    /// taken as 1 (`group!` rejects `#![limit = 0]` at compile time). As `#![limit = n]`.
     pub fn limit(self, limit: usize) -> Self {
         Group {
             options: self.options.limit(limit),
         }
     }
 
-    /// Gives cancelled tasks time to clean up; see [`Options::grace`].
+    /// When the group cancels, gives the tasks that watch [`cancelled`](crate::cancelled) up to
+    /// `grace` to clean up and finish before they are dropped. As `#![grace = d]`.
     pub fn grace(self, grace: Duration) -> Self {
         Group {
             options: self.options.grace(grace),
         }
     }
 
-    /// Sets the failure mode; see [`Mode`].
+    /// Sets the failure mode: fail-fast (the default), supervise, settle or first-success; see
+    /// [`Mode`]. As `#![mode = ...]`.
     pub fn mode(self, mode: Mode) -> Self {
         Group {
             options: self.options.mode(mode),
@@ -548,25 +556,25 @@ impl Group {
         F: for<'scope> AsyncFnOnce(Scope<'scope, 'env>) -> Result<T, E>,
         E: Into<BoxError>,
     {
-        let (core, state) = self.into_parts();
+        let (core, state) = group_parts(self);
         let body = body(Scope { state: &state });
         run_scope(core, &state, body).await
     }
+}
 
-    /// The group's state and its scope's, for `scope!`. Not public API.
-    #[doc(hidden)]
-    pub fn into_parts<'scope, 'env>(self) -> (Core, ScopeState<'scope, 'env>) {
-        let signal = signal_here();
-        let core = Core::with_signal(self.options, signal.clone());
-        let state = ScopeState {
-            queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
-            signal,
-            spawned: AtomicUsize::new(0),
-            scope: PhantomData,
-            env: PhantomData,
-        };
-        (core, state)
-    }
+/// A group's state and its scope's, for `scope!`. Not public API.
+#[doc(hidden)]
+pub fn group_parts<'scope, 'env>(group: Group) -> (Core, ScopeState<'scope, 'env>) {
+    let signal = signal_here();
+    let core = Core::with_signal(group.options, signal.clone());
+    let state = ScopeState {
+        queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
+        signal,
+        spawned: AtomicUsize::new(0),
+        scope: PhantomData,
+        env: PhantomData,
+    };
+    (core, state)
 }
 
 /// The handle of a scope's state, for `scope!`. Not public API.

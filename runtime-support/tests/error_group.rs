@@ -3,7 +3,8 @@
 use std::error::Error;
 use std::fmt::{self, Display};
 use std::io;
-use taskgroup_runtime::{BoxError, ErrorGroup, Leaf, Member, TaskName};
+use taskgroup_runtime::error_group::{Leaf, Member};
+use taskgroup_runtime::{BoxError, ErrorGroup, TaskName};
 
 // ---------------------------------------------------------------------------------------------
 // helpers

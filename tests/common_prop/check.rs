@@ -5,7 +5,8 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use taskgroup::{Elapsed, ErrorGroup, Member};
+use taskgroup::error_group::Member;
+use taskgroup::{Elapsed, ErrorGroup};
 
 use super::interp::{Boom, Event, NodeError, PanicPayload, Value, What};
 use super::model::{End, Fate, Prediction, Tri};
