@@ -178,7 +178,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let fut = trace::instrument(fut, task, core);
+    let fut = trace::instrument(fut, task, &core.options);
     AbortOnDropHandle::new(tokio::spawn(Carry {
         signal: Some(core.signal().clone()),
         task: task.clone(),
@@ -280,7 +280,7 @@ where
         }
         let name = *this.name;
         let outcome = {
-            let _entered = this.span.enter(&TaskName::new(name), core);
+            let _entered = this.span.enter(&TaskName::new(name), &core.options);
             in_named(name);
             ready!(poll_caught(fut, cx))
         };
@@ -595,7 +595,7 @@ where
                 let index = *this.next;
                 this.running.push(Indexed {
                     index,
-                    span: trace::task_span(|| TaskName::indexed(name, index), core),
+                    span: trace::task_span(|| TaskName::indexed(name, index), &core.options),
                     fut,
                 });
                 *this.next += 1;

@@ -88,7 +88,7 @@ pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
 #[inline]
 pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
     Run {
-        span: group_span(&core),
+        span: group_span(&core.options),
         core,
         branches,
         timers: None,

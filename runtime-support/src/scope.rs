@@ -330,7 +330,7 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
             }
             match queue.pop_front() {
                 Some(Queued::Local(name, fut)) => {
-                    let span = trace::task_span(|| name.clone(), core);
+                    let span = trace::task_span(|| name.clone(), &core.options);
                     local.push(Named { name, span, fut });
                 }
                 Some(Queued::Spawned(name, fut)) => {

@@ -1,7 +1,7 @@
 //! Observability with the `tracing` feature: a span per group and per task, events for
 //! failures and cancellations. Without the feature everything here is zero-sized and inert.
 
-use crate::core::Core;
+use crate::core::Options;
 use crate::error_group::TaskName;
 
 /// A task's span, made when the task is first polled (inside its group's span).
@@ -29,10 +29,10 @@ impl SpanSlot {
 
     /// Enters the task's span, making it on first use.
     #[inline]
-    pub(crate) fn enter(&mut self, task: &TaskName, core: &Core) -> Entered<'_> {
+    pub(crate) fn enter(&mut self, task: &TaskName, options: &Options) -> Entered<'_> {
         #[cfg(feature = "tracing")]
         {
-            let (file, line) = core.options.location;
+            let (file, line) = options.location;
             self.span
                 .get_or_insert_with(
                     || tracing::info_span!("task", task = %task, file = file, line = line),
@@ -41,7 +41,7 @@ impl SpanSlot {
         }
         #[cfg(not(feature = "tracing"))]
         {
-            let _ = (task, core);
+            let _ = (task, options);
             std::marker::PhantomData
         }
     }
@@ -60,30 +60,30 @@ pub(crate) type GroupSpan = NoSpan;
 pub(crate) struct NoSpan;
 
 /// Makes the span of a group, inside the current span (a parent group's task, if nested).
-pub(crate) fn group_span(core: &Core) -> GroupSpan {
+pub(crate) fn group_span(options: &Options) -> GroupSpan {
     #[cfg(feature = "tracing")]
     {
-        let (file, line) = core.options.location;
-        let name = core.options.name.as_deref().unwrap_or("group");
+        let (file, line) = options.location;
+        let name = options.name.as_deref().unwrap_or("group");
         tracing::info_span!("group", group = name, file = file, line = line)
     }
     #[cfg(not(feature = "tracing"))]
     {
-        let _ = core;
+        let _ = options;
         NoSpan
     }
 }
 
 /// Makes the span of a task that has no [`SpanSlot`] (fan-out items, scope children).
-pub(crate) fn task_span(task: impl FnOnce() -> TaskName, core: &Core) -> GroupSpan {
+pub(crate) fn task_span(task: impl FnOnce() -> TaskName, options: &Options) -> GroupSpan {
     #[cfg(feature = "tracing")]
     {
-        let (file, line) = core.options.location;
+        let (file, line) = options.location;
         tracing::info_span!("task", task = %task(), file = file, line = line)
     }
     #[cfg(not(feature = "tracing"))]
     {
-        let _ = (task, core);
+        let _ = (task, options);
         NoSpan
     }
 }
@@ -116,9 +116,9 @@ pub(crate) fn task_cancelled(task: &TaskName) {
 pub(crate) fn instrument<F>(
     fut: F,
     task: &TaskName,
-    core: &Core,
+    options: &Options,
 ) -> tracing::instrument::Instrumented<F> {
-    let (file, line) = core.options.location;
+    let (file, line) = options.location;
     tracing::Instrument::instrument(
         fut,
         tracing::info_span!("task", task = %task, file = file, line = line),
@@ -127,7 +127,7 @@ pub(crate) fn instrument<F>(
 
 /// Makes a spawned task's future carry its span onto the worker (nothing without `tracing`).
 #[cfg(not(feature = "tracing"))]
-pub(crate) fn instrument<F>(fut: F, task: &TaskName, core: &Core) -> F {
-    let _ = (task, core);
+pub(crate) fn instrument<F>(fut: F, task: &TaskName, options: &Options) -> F {
+    let _ = (task, options);
     fut
 }
