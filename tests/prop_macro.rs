@@ -3,6 +3,7 @@
 //! in-place fan-out and a spawned fan-out, with random options and modes (settle included),
 //! checked against the same model and invariants as `prop_tree.rs`.
 
+mod common;
 mod common_prop;
 
 use std::fmt;

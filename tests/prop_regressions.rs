@@ -3,6 +3,7 @@
 //! tree, the leaves' log, the model's expectation). See RELIABILITY.md, "What the properties
 //! found".
 
+mod common;
 mod common_prop;
 
 use common_prop::interp::Ctx;

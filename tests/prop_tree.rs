@@ -3,6 +3,7 @@
 //! after cancellation or spawn more tasks, with random options, dropped at a random instant.
 //! See `RELIABILITY.md` for what each property holds.
 
+mod common;
 mod common_prop;
 
 use common_prop::tree::{Shape, case};

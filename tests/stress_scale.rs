@@ -3,29 +3,16 @@
 //! tokio's coop budget polled in linear time. Each test states its bound;
 //! all run in debug builds in CI.
 
+mod common;
+
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant as WallClock};
 
+use common::{Live, ms};
 use taskgroup::error_group::Member;
 use taskgroup::{BoxError, ErrorGroup, Group, group};
-
-/// Counts live instances: +1 when created, -1 when dropped.
-struct Live(Arc<AtomicUsize>);
-
-impl Live {
-    fn new(counter: &Arc<AtomicUsize>) -> Live {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Live(counter.clone())
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 /// Tasks in flight and the most ever.
 #[derive(Default)]
@@ -50,10 +37,6 @@ impl Drop for InFlight<'_> {
         self.0.now.fetch_sub(1, Ordering::Relaxed);
         self.0.done.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
 }
 
 fn current_thread() -> tokio::runtime::Runtime {

@@ -12,22 +12,13 @@ use taskgroup::error_group::Member;
 use taskgroup::{CancelReason, ErrorGroup, group};
 use tokio::time::Instant;
 
-fn at(event: &str, n: u64) -> (String, std::time::Duration) {
-    (event.to_owned(), ms(n))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Fail fast
 // ---------------------------------------------------------------------------------------------
 
 async fn fail_with_sibling(log: &Log) -> Result<(), ErrorGroup> {
     group! {
-        sibling = async {
-            let _guard = log.guard("sibling");
-            sleep_ms(5000).await;
-            log.push("sibling finished");
-            Ok::<_, io::Error>(())
-        };
+        sibling = sleeper(log, "sibling", 5000);
         failing = io_fail_after::<()>(1000, "failing");
     }
     let ((), ()) = (sibling, failing);
@@ -129,11 +120,7 @@ async fn fail_fast_never_starts_a_task_still_waiting_for_a_slot() {
 
 async fn inner_with_guard(log: &Log) -> Result<(), ErrorGroup> {
     group! {
-        grandchild = async {
-            let _guard = log.guard("grandchild");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        grandchild = sleeper(log, "grandchild", 5000);
     }
     let () = grandchild;
     Ok(())
@@ -194,12 +181,7 @@ async fn supervised(log: &Log) -> Result<(), ErrorGroup> {
     group! {
         #![mode = supervise]
         a = io_fail_after::<()>(1000, "a failed");
-        b = async {
-            let _guard = log.guard("b");
-            sleep_ms(3000).await;
-            log.push("b finished");
-            Ok::<_, io::Error>(())
-        };
+        b = sleeper(log, "b", 3000);
         c = my_fail_after::<()>(2000, "c failed");
         items = for i in 0..3u64 => async move {
             sleep_ms(500 * (i + 1)).await;
@@ -236,11 +218,7 @@ async fn supervise_lets_siblings_finish_and_raises_all_errors_together() {
 
 async fn panicking_in_place(log: &Log) -> Result<(), ErrorGroup> {
     group! {
-        sibling = async {
-            let _guard = log.guard("sibling");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        sibling = sleeper(log, "sibling", 5000);
         boom = async {
             sleep_ms(1000).await;
             if log.elapsed() >= ms(1000) {
@@ -256,11 +234,7 @@ async fn panicking_in_place(log: &Log) -> Result<(), ErrorGroup> {
 #[tokio::test(start_paused = true)]
 async fn in_place_child_panic_resumes_with_its_payload_after_siblings_are_dropped() {
     let log = Log::new();
-    let mut caught = CatchUnwind::new(panicking_in_place(&log));
-    let payload = (&mut caught)
-        .await
-        .expect_err("the panic resumes in the parent");
-    log.push("panic surfaced");
+    let (payload, caught) = panic_surfaced(&log, panicking_in_place(&log)).await;
     // The original payload, not a re-wrapped one: `panic!("literal")` carries a `&'static str`.
     assert_eq!(
         payload.downcast_ref::<&'static str>(),
@@ -275,11 +249,7 @@ async fn in_place_child_panic_resumes_with_its_payload_after_siblings_are_droppe
 
 async fn panicking_spawned(log: &Log, tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
     group! {
-        sibling = async {
-            let _guard = log.guard("sibling");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        sibling = sleeper(log, "sibling", 5000);
         spawned_sibling = spawn tracked(tracker.clone(), 5000, ());
         boom = spawn async {
             sleep_ms(1000).await;
@@ -298,11 +268,7 @@ async fn panicking_spawned(log: &Log, tracker: Arc<Tracker>) -> Result<(), Error
 async fn spawned_child_panic_resumes_with_its_payload_after_siblings_are_dropped() {
     let log = Log::new();
     let tracker = Tracker::new();
-    let mut caught = CatchUnwind::new(panicking_spawned(&log, tracker.clone()));
-    let payload = (&mut caught)
-        .await
-        .expect_err("the panic resumes in the parent");
-    log.push("panic surfaced");
+    let (payload, caught) = panic_surfaced(&log, panicking_spawned(&log, tracker.clone())).await;
     assert_eq!(
         payload.downcast_ref::<String>().map(String::as_str),
         Some("spawned boom 7")
@@ -319,11 +285,7 @@ async fn spawned_child_panic_resumes_with_its_payload_after_siblings_are_dropped
 
 async fn panicking_fan_out_item(log: &Log) -> Result<(), ErrorGroup> {
     group! {
-        sibling = async {
-            let _guard = log.guard("sibling");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        sibling = sleeper(log, "sibling", 5000);
         items = for i in 0..3u32 => async move {
             sleep_ms(1000).await;
             if i == 1 {
@@ -339,11 +301,7 @@ async fn panicking_fan_out_item(log: &Log) -> Result<(), ErrorGroup> {
 #[tokio::test(start_paused = true)]
 async fn fan_out_item_panic_resumes_with_its_payload_after_siblings_are_dropped() {
     let log = Log::new();
-    let mut caught = CatchUnwind::new(panicking_fan_out_item(&log));
-    let payload = (&mut caught)
-        .await
-        .expect_err("the panic resumes in the parent");
-    log.push("panic surfaced");
+    let (payload, caught) = panic_surfaced(&log, panicking_fan_out_item(&log)).await;
     assert_eq!(panic_message(&*payload).as_deref(), Some("item 1 panicked"));
     assert_eq!(
         log.events(),
@@ -368,11 +326,7 @@ async fn outer_of_panicking(log: &Log) -> Result<(), ErrorGroup> {
 #[tokio::test(start_paused = true)]
 async fn a_panic_in_a_nested_group_resumes_in_the_outer_caller_with_its_payload() {
     let log = Log::new();
-    let mut caught = CatchUnwind::new(outer_of_panicking(&log));
-    let payload = (&mut caught)
-        .await
-        .expect_err("the panic resumes in the parent");
-    log.push("panic surfaced");
+    let (payload, caught) = panic_surfaced(&log, outer_of_panicking(&log)).await;
     assert_eq!(
         payload.downcast_ref::<&'static str>(),
         Some(&"boom in place")
@@ -393,11 +347,7 @@ async fn a_panic_in_a_nested_group_resumes_in_the_outer_caller_with_its_payload(
 async fn panicking_fan_out_expression(log: &Log, tracker: Arc<Tracker>) -> Result<(), ErrorGroup> {
     group! {
         #![limit = 3]
-        sibling = async {
-            let _guard = log.guard("sibling");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        sibling = sleeper(log, "sibling", 5000);
         spawned_sibling = spawn tracked(tracker.clone(), 5000, ());
         // Item 1 is pulled at 100 ms, when item 0 frees its slot; building its future panics.
         items = for x in [Some(100u64), None] => ok_after(100, x.expect("item 1 has no value"));
@@ -410,11 +360,8 @@ async fn panicking_fan_out_expression(log: &Log, tracker: Arc<Tracker>) -> Resul
 async fn a_panic_while_building_a_fan_out_item_cancels_and_joins_siblings_first() {
     let log = Log::new();
     let tracker = Tracker::new();
-    let mut caught = CatchUnwind::new(panicking_fan_out_expression(&log, tracker.clone()));
-    let payload = (&mut caught)
-        .await
-        .expect_err("the panic resumes in the parent");
-    log.push("panic surfaced");
+    let (payload, caught) =
+        panic_surfaced(&log, panicking_fan_out_expression(&log, tracker.clone())).await;
     let live = tracker.current();
     assert_eq!(
         panic_message(&*payload).as_deref(),
@@ -525,11 +472,7 @@ async fn losing_a_select_drops_the_group_and_its_children() {
 async fn with_deadline(log: &Log) -> Result<(), ErrorGroup> {
     group! {
         #![timeout = ms(2000)]
-        slow = async {
-            let _guard = log.guard("slow");
-            sleep_ms(5000).await;
-            Ok::<_, io::Error>(())
-        };
+        slow = sleeper(log, "slow", 5000);
         quick = ok_after(100, ());
     }
     let ((), ()) = (slow, quick);
@@ -709,11 +652,7 @@ async fn stubborn(log: &Log) -> Result<(), ErrorGroup> {
     let task_log = log.clone();
     group! {
         #![grace = ms(500)]
-        ignores = async {
-            let _guard = log.guard("ignores");
-            sleep_ms(10_000).await;
-            Ok::<_, io::Error>(())
-        };
+        ignores = sleeper(log, "ignores", 10_000);
         too_slow = async {
             let _guard = log.guard("too slow");
             watchful(log, "too slow", 10_000, 10_000, Ok(()), ()).await

@@ -1,34 +1,17 @@
 //! Python parity: terminating a group, first-success, refused spawns, cancellation reasons,
 //! graceful cleanup, partial results and remainders that keep their nesting.
 
+mod common;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{Live, ms};
 use taskgroup::error_group::Member;
 use taskgroup::{CancelReason, ErrorGroup, Group, Mode, group};
 use tokio::time::{Instant, sleep};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// Counts live tasks: incremented on creation, decremented on drop.
-struct Live(Arc<AtomicUsize>);
-
-impl Live {
-    fn new(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Live(count.clone())
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 #[derive(Debug)]
 struct Timeout(&'static str);

@@ -10,10 +10,6 @@ use common::*;
 use taskgroup::ErrorGroup;
 use tokio::time::Instant;
 
-fn at(event: &str, n: u64) -> (String, std::time::Duration) {
-    (event.to_owned(), ms(n))
-}
-
 #[tokio::test(start_paused = true)]
 async fn scope_returns_the_body_value_once_every_task_finished() -> Result<(), ErrorGroup> {
     let log = Log::new();

@@ -19,6 +19,11 @@ pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// An event and the virtual instant, in milliseconds since the test began, it is expected at.
+pub fn at(event: &str, n: u64) -> (String, Duration) {
+    (event.to_owned(), ms(n))
+}
+
 /// Sleeps `n` milliseconds of virtual time.
 pub async fn sleep_ms(n: u64) {
     tokio::time::sleep(ms(n)).await;
@@ -111,6 +116,16 @@ impl Log {
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }
+}
+
+/// A task that sleeps `n` milliseconds of virtual time holding a [`DropGuard`] named `name`,
+/// then logs `"{name} finished"`: a sibling whose end (finished, or dropped at some instant)
+/// the log tells.
+pub async fn sleeper(log: &Log, name: &'static str, n: u64) -> Result<(), std::io::Error> {
+    let _guard = log.guard(name);
+    sleep_ms(n).await;
+    log.push(format!("{name} finished"));
+    Ok(())
 }
 
 /// Records `"{name} dropped"` into its log, with the virtual instant, when dropped; or
@@ -225,6 +240,23 @@ impl<F: Future> Future for CatchUnwind<F> {
             Err(payload) => Poll::Ready(Err(payload)),
         }
     }
+}
+
+/// Awaits `fut`, which must panic, and logs `"panic surfaced"` at the instant the panic reaches
+/// the caller. Returns the payload and the caught future, which the caller keeps alive until
+/// after its assertions, so that whatever the log shows dropped was dropped by the group
+/// before the panic surfaced, not by the test.
+pub async fn panic_surfaced<F>(log: &Log, fut: F) -> (Box<dyn Any + Send>, CatchUnwind<F>)
+where
+    F: Future,
+    F::Output: fmt::Debug,
+{
+    let mut caught = CatchUnwind::new(fut);
+    let payload = (&mut caught)
+        .await
+        .expect_err("the panic resumes in the parent");
+    log.push("panic surfaced");
+    (payload, caught)
 }
 
 /// The message of a panic payload (`&str` or `String`), or `None` for any other payload.

@@ -205,10 +205,7 @@ impl Drop for Life {
 
 pub type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, NodeError>> + Send + 'static>>;
 
-/// Milliseconds as a `Duration`.
-pub fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+pub use crate::common::ms;
 
 /// No timeout: longer than any case runs.
 pub const FAR: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
