@@ -104,7 +104,7 @@ const fn variant(name: &'static str, flavor: Flavor, run: RunFn) -> Variant {
     }
 }
 
-/// A target of issue 6: `taskgroup` at most `max` times `peer`.
+/// A performance target: `taskgroup` at most `max` times `peer`.
 #[derive(Debug)]
 struct Target {
     taskgroup: &'static str,
@@ -847,7 +847,7 @@ mod spawned {
 
 // ---------------------------------------------------------------------------------------------
 // Workload 3b: in-place fan-out whose items await a tokio resource (a `oneshot` that is already
-// sent), so every completion spends tokio's coop budget. Not one of issue 6's targets: it guards
+// sent), so every completion spends tokio's coop budget. It has no target of its own: it guards
 // against the quadratic walk that a spent budget causes in `FuturesUnordered` (BENCHMARKS.md).
 
 mod coop {
