@@ -932,6 +932,14 @@ async fn once(backend: &Backend, config: &Config) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// A round that an arm handled, in the three rounds' report: what the arms caught, every
+/// request's fate (with `requests`), and the tally.
+fn report_failed(round: &Round, requests: bool) {
+    print_caught(&round.caught, "  ");
+    let tally = ledger(&round.api, requests.then_some("  "));
+    println!("  Summary: {tally}; the group took {} ms", ms(round.took));
+}
+
 /// No fault options: the same group three times, healthy, with an HTTP 500, with a service
 /// down, in a screenful.
 async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
@@ -945,9 +953,9 @@ async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
     println!();
     println!("Round 1 of 3: every endpoint healthy");
     let round = backend.fetch(backend.prepare(&[], &[])?, config).await?;
-    let tally = ledger(&round.api, None);
     match &round.fetched {
         Some((users, posts, comments)) => {
+            let tally = ledger(&round.api, None);
             println!(
                 "  All {} requests succeeded in {} ms (their own times add up to {} ms; peak \
                  {} in flight, limit {})",
@@ -965,10 +973,7 @@ async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
             let bodies: Vec<String> = comments.iter().map(|c| shorten(&c.body, 16)).collect();
             println!("  comments: Vec<Comment> = [{}]", bodies.join(", "));
         }
-        None => {
-            print_caught(&round.caught, "  ");
-            println!("  Summary: {tally}");
-        }
+        None => report_failed(&round, false),
     }
 
     println!();
@@ -977,9 +982,7 @@ async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
     let round = backend
         .fetch(backend.prepare(&[(Fault::Fail, fail)], &[])?, config)
         .await?;
-    print_caught(&round.caught, "  ");
-    let tally = ledger(&round.api, Some("  "));
-    println!("  Summary: {tally}; the group took {} ms", ms(round.took));
+    report_failed(&round, true);
     let kept: Vec<String> = kept(&round.api)
         .into_iter()
         .map(|(request, _)| request.trim_start_matches("GET /").to_owned())
@@ -995,9 +998,7 @@ async fn rounds(backend: &Backend, config: &Config) -> Result<(), BoxError> {
     let round = backend
         .fetch(backend.prepare(&[], &[Resource::Users])?, config)
         .await?;
-    print_caught(&round.caught, "  ");
-    let tally = ledger(&round.api, None);
-    println!("  Summary: {tally}; the group took {} ms", ms(round.took));
+    report_failed(&round, false);
 
     println!();
     println!(
