@@ -13,6 +13,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use crate::cancel::{CancelReason, Cancelled};
 use crate::context::{current_signal, enclosing, in_group, made_signal};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
+use crate::policy;
 use crate::signal::{Content, Hop, Mail, Orphan, Signal};
 
 /// How a group reacts to a failing task.
@@ -295,9 +296,7 @@ impl Core {
     /// Records a task's error, in completion order. In fail-fast mode the group stops
     /// accepting tasks at once; the driver cancels the rest after this poll.
     pub(crate) fn fail(&mut self, task: TaskName, error: BoxError) {
-        if self.is_cancelling() && is_cancellation(&*error) {
-            // A nested group that this group's own cancellation ended before its tasks
-            // could finish: a cancellation the group caused, not an error.
+        if !policy::counts(&*error, self.is_cancelling()) {
             return;
         }
         #[cfg(feature = "tracing")]
@@ -339,12 +338,7 @@ impl Core {
     /// Whether the imperative body keeps running while its tasks are cancelled: when the
     /// group was ended on purpose, or a task won the race, the body still makes the value.
     pub(crate) fn keeps_body(&self) -> bool {
-        !self.has_panic()
-            && matches!(
-                self.reason(),
-                CancelReason::Cancelled | CancelReason::SiblingSucceeded
-            )
-            && (self.won || !self.has_errors())
+        policy::keeps_body(self.reason(), self.has_errors(), self.won, self.has_panic())
     }
 
     /// Records the error of an imperative body: it cancels like any error but is listed
@@ -490,7 +484,7 @@ impl Core {
             match end {
                 // A nested group ended by the drop of its enclosing group: not an error.
                 Ok(None) => {}
-                Ok(Some(error)) if is_cancellation(&*error) => {}
+                Ok(Some(error)) if !policy::counts(&*error, true) => {}
                 Ok(Some(error)) => {
                     self.errors_at(&path).push_task_error(task, error);
                     self.failed();
@@ -605,17 +599,6 @@ impl Core {
             errors.into_members(),
         ))
     }
-}
-
-/// Whether `error` only reports a cancellation: a [`Cancelled`], or an error group whose
-/// every leaf is one.
-fn is_cancellation(error: &(dyn std::error::Error + 'static)) -> bool {
-    if error.is::<Cancelled>() {
-        return true;
-    }
-    error.downcast_ref::<ErrorGroup>().is_some_and(|group| {
-        !group.is_empty() && group.leaves().all(|leaf| leaf.error.is::<Cancelled>())
-    })
 }
 
 impl Drop for Core {

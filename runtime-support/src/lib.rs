@@ -16,6 +16,7 @@ mod elapsed;
 pub mod error_group;
 mod except;
 pub mod future;
+mod policy;
 mod run;
 mod scope;
 mod signal;

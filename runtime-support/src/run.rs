@@ -18,6 +18,7 @@ use crate::context::enter;
 use crate::core::{Core, Options};
 use crate::elapsed::Elapsed;
 use crate::error_group::{ErrorGroup, TaskName};
+use crate::policy;
 use crate::trace::{GroupSpan, group_span, in_span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,13 +250,12 @@ fn drive<B: Branch>(
 
         if done && quiet {
             *phase = Phase::Done;
-            core.finish()?;
-            return Poll::Ready(match branches.as_mut().take_output() {
-                Some(output) => Ok(output),
-                // Every child that finished succeeded, but some were cancelled before they
-                // could: the group was cancelled from outside without an error.
-                None => Err(core.cancelled_group()),
-            });
+            let finished = core.finish();
+            return Poll::Ready(policy::ending(
+                finished,
+                || branches.as_mut().take_output(),
+                || core.cancelled_group(),
+            ));
         }
         if core.take_progress() {
             // A slot was freed while a task waited for it: start it now.

@@ -1,0 +1,175 @@
+//! The children of a group, as the driver sees them.
+//!
+//! A fixed list of tasks becomes a cons list of typed branches ([`Cons`]), so a group of
+//! three tasks is one future holding three children inline: no box, no vector, and `Send`
+//! exactly when every child is. Fan-outs keep their items in a `FuturesUnordered` so that a
+//! wake-up re-polls only the item that woke.
+//!
+//! - this file: the [`Branch`] trait, [`Cons`], and how a finished child settles in its
+//!   group's [`Core`];
+//! - `task.rs`: one task, polled in place ([`Task`]) or spawned ([`SpawnTask`]);
+//! - `fan_out.rs`: one task per item of an iterator, in place ([`FanOut`]) or spawned
+//!   ([`SpawnFanOut`]), sharing one poll loop;
+//! - `spawn.rs`: how a child runs on the runtime's workers, and what is left of it when its
+//!   group is dropped.
+
+mod fan_out;
+mod spawn;
+mod task;
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tokio::task::JoinError;
+
+use crate::core::Core;
+use crate::error_group::TaskName;
+use crate::future::TaskResult;
+use crate::policy;
+use crate::signal::Orphan;
+
+pub(crate) use self::fan_out::MakeTask;
+pub use self::fan_out::{FanOut, SpawnFanOut, fan_out, spawn_fan_out};
+pub(crate) use self::spawn::{orphan, spawn_child};
+pub use self::task::{SpawnTask, Task, spawn_task, task};
+
+/// One child (or set of children) of a group, polled by the group's driver.
+#[doc(hidden)]
+pub trait Branch {
+    /// What the branch binds on success.
+    type Output;
+    /// Polls the branch's children. `Ready` once they are all finished: succeeded, failed
+    /// (recorded in `core`), or cancelled.
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()>;
+    /// Hard cancellation: drops in-place children now and aborts spawned ones, which the
+    /// driver then keeps polling until they are joined.
+    fn cancel(self: Pin<&mut Self>, core: &mut Core);
+    /// The success values, once every child succeeded.
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output>;
+    /// The group is dropped before it ended: aborts the spawned children still running and
+    /// moves them to `orphans`, for the enclosing group to join.
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>);
+}
+
+/// The empty end of a list of branches.
+impl Branch for () {
+    type Output = ();
+    fn poll_branch(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut Core) -> Poll<()> {
+        Poll::Ready(())
+    }
+    fn cancel(self: Pin<&mut Self>, _: &mut Core) {}
+    fn take_output(self: Pin<&mut Self>) -> Option<()> {
+        Some(())
+    }
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
+}
+
+pin_project! {
+    /// Two branches polled together, in order: `head` first.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct Cons<H, T> {
+        #[pin]
+        head: H,
+        #[pin]
+        tail: T,
+    }
+}
+
+/// Joins `head` in front of `tail`.
+#[doc(hidden)]
+pub const fn cons<H: Branch, T: Branch>(head: H, tail: T) -> Cons<H, T> {
+    Cons { head, tail }
+}
+
+impl<H: Branch, T: Branch> Branch for Cons<H, T> {
+    type Output = (H::Output, T::Output);
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        let head = this.head.poll_branch(cx, core);
+        let tail = this.tail.poll_branch(cx, core);
+        if head.is_ready() && tail.is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let this = self.project();
+        this.head.cancel(core);
+        this.tail.cancel(core);
+    }
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        let this = self.project();
+        Some((this.head.take_output()?, this.tail.take_output()?))
+    }
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        this.head.orphan(orphans);
+        this.tail.orphan(orphans);
+    }
+}
+
+/// Called when a child returned `Pending`: if the task's tokio budget is spent, the child may
+/// only be waiting for the budget (a `JoinHandle` or a tokio resource returns `Pending` then
+/// and schedules a *deferred* wake-up), so its waker is woken now. `FuturesUnordered` counts a
+/// child that wakes itself as having yielded and returns after a bounded number of them;
+/// without this, a fan-out whose children all hit the exhausted budget re-polls every one of
+/// them on every poll, which is quadratic in the number of children. Checked only after a
+/// `Pending`, so that a child that finishes pays nothing for it.
+#[inline]
+pub(crate) fn pending<T>(cx: &Context<'_>) -> Poll<T> {
+    if !tokio::task::coop::has_budget_remaining() {
+        cx.waker().wake_by_ref();
+    }
+    Poll::Pending
+}
+
+/// Polls a child, turning a panic into its payload.
+fn poll_caught<F: Future>(
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
+    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+/// Settles one finished child in `core`: its value, its error or its panic.
+pub(crate) fn settle<R: TaskResult>(
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+    outcome: Result<R, Box<dyn Any + Send>>,
+) -> Option<R::Ok> {
+    match outcome {
+        Ok(output) => match output.into_result() {
+            Ok(value) => {
+                core.succeeded();
+                Some(value)
+            }
+            Err(error) => {
+                core.fail(task(), error.into());
+                None
+            }
+        },
+        Err(payload) => {
+            core.panicked(&task(), payload);
+            None
+        }
+    }
+}
+
+/// Settles a spawned child's join result: an abort the group caused settles nothing.
+pub(crate) fn settle_joined<R: TaskResult>(
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+    joined: Result<R, JoinError>,
+) -> Option<R::Ok> {
+    settle(core, task, policy::joined(joined)?)
+}

@@ -1,0 +1,208 @@
+//! One task: polled in place, inside the group's own future ([`Task`]), or spawned on the
+//! runtime's workers and joined ([`SpawnTask`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use pin_project_lite::pin_project;
+use tokio_util::task::AbortOnDropHandle;
+
+use super::{Branch, orphan, poll_caught, settle, settle_joined, spawn_child};
+use crate::context::in_named;
+use crate::core::Core;
+use crate::error_group::TaskName;
+use crate::future::TaskResult;
+use crate::signal::Orphan;
+use crate::trace::{self, SpanSlot};
+
+pin_project! {
+    /// A task polled in place, inside the group's own future.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct Task<F, T> {
+        name: &'static str,
+        span: SpanSlot,
+        started: bool,
+        #[pin]
+        fut: Option<F>,
+        out: Option<T>,
+    }
+}
+
+/// A task polled in place.
+#[doc(hidden)]
+pub const fn task<F>(name: &'static str, fut: F) -> Task<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    Task {
+        name,
+        span: SpanSlot::new(),
+        started: false,
+        fut: Some(fut),
+        out: None,
+    }
+}
+
+impl<F> Branch for Task<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    type Output = <F::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        if !*this.started {
+            if !core.try_start() {
+                if core.accepting() {
+                    return Poll::Pending;
+                }
+                // Never started, and never will be: dropped unpolled.
+                this.fut.set(None);
+                return Poll::Ready(());
+            }
+            *this.started = true;
+        }
+        let name = *this.name;
+        let outcome = {
+            let _entered = this.span.enter(&TaskName::new(name), &core.options);
+            in_named(name);
+            ready!(poll_caught(fut, cx))
+        };
+        this.fut.set(None);
+        core.release();
+        *this.out = settle(core, || TaskName::new(name), outcome);
+        Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let mut this = self.project();
+        if this.fut.is_some() {
+            this.fut.set(None);
+            if *this.started {
+                trace::task_cancelled(&TaskName::new(this.name));
+                core.release();
+            }
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().out.take()
+    }
+
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
+}
+
+/// The state of a spawned task whose future is `F` and whose output is `O`.
+enum Spawned<F, O> {
+    Waiting(F),
+    Running(AbortOnDropHandle<O>),
+    Done,
+}
+
+impl<F, O> std::fmt::Debug for Spawned<F, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Spawned::Waiting(_) => "Waiting",
+            Spawned::Running(_) => "Running",
+            Spawned::Done => "Done",
+        })
+    }
+}
+
+pin_project! {
+    /// A task spawned on the runtime's workers and joined by the group: its future `F`, the
+    /// future's output `O` and the value `T` it binds. The type asks nothing of them (`O` is
+    /// named, not projected from `F`), so that a bad task's bounds are asked only where the
+    /// task is made, and the group is `Send` exactly when they are.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct SpawnTask<F, O, T> {
+        name: TaskName,
+        state: Spawned<F, O>,
+        out: Option<T>,
+    }
+}
+
+/// A task spawned on the runtime's workers. The bounds are checked at the task, so a
+/// non-`Send` or borrowing future is reported there.
+#[doc(hidden)]
+pub const fn spawn_task<F>(
+    name: TaskName,
+    fut: F,
+) -> SpawnTask<F, F::Output, <F::Output as TaskResult>::Ok>
+where
+    F: Future + Send + 'static,
+    F::Output: TaskResult + Send + 'static,
+{
+    SpawnTask {
+        name,
+        state: Spawned::Waiting(fut),
+        out: None,
+    }
+}
+
+impl<F> Branch for SpawnTask<F, F::Output, <F::Output as TaskResult>::Ok>
+where
+    F: Future + Send + 'static,
+    F::Output: TaskResult + Send + 'static,
+{
+    type Output = <F::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let this = self.project();
+        if let Spawned::Waiting(_) = this.state {
+            if !core.try_start() {
+                if core.accepting() {
+                    return Poll::Pending;
+                }
+                *this.state = Spawned::Done;
+                return Poll::Ready(());
+            }
+            let Spawned::Waiting(fut) = std::mem::replace(this.state, Spawned::Done) else {
+                unreachable!("checked above")
+            };
+            *this.state = Spawned::Running(spawn_child(core, this.name, fut));
+        }
+        let Spawned::Running(handle) = this.state else {
+            return Poll::Ready(());
+        };
+        let joined = ready!(Pin::new(handle).poll(cx));
+        *this.state = Spawned::Done;
+        core.release();
+        *this.out = settle_joined(core, || this.name.clone(), joined);
+        Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&mut Self>, _core: &mut Core) {
+        let this = self.project();
+        match this.state {
+            Spawned::Waiting(_) => *this.state = Spawned::Done,
+            // Aborted, and still joined: the driver polls it until it is gone.
+            Spawned::Running(handle) => {
+                trace::task_cancelled(this.name);
+                handle.abort();
+            }
+            Spawned::Done => {}
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().out.take()
+    }
+
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        let this = self.project();
+        if let Spawned::Running(_) = this.state
+            && let Spawned::Running(handle) = std::mem::replace(this.state, Spawned::Done)
+        {
+            orphans.push((this.name.clone(), orphan(handle)));
+        }
+    }
+}
