@@ -547,14 +547,14 @@ fn except_star() {
     let run = run("except_star");
     run.succeeded();
     run.in_order(&[
-        r#"Handled ValueError: task group failed (1 sub-error): [ValueError("Invalid value")]"#,
+        r#"Handled ValueError: task group failed (1 sub-error): task_raises_value_error: [ValueError("Invalid value")]"#,
         "(no TypeError: its task was cancelled by the ValueError at 0.2 s)",
         r#"Value errors: [ValueError("bad value")]"#,
         r#"Type errors: [TypeError("bad type")]"#,
         "connection failure: ConnectionError: cache unreachable",
         "connection failure: ConnectionError: queue unreachable",
         r#"Handled ValueError: [ValueError("cannot parse \"forty\"")]"#,
-        "Re-raised to the caller: task group failed (1 sub-error)",
+        "Re-raised to the caller: task group failed (1 sub-error): id",
         "| id: KeyError: user:42",
     ]);
     run.lacks("Handled TypeError");
@@ -674,9 +674,9 @@ fn gather_vs_group() {
         gathered,
         "2. TaskGroup = fail-fast",
         "(task 3 was cancelled)",
-        "raised: task group failed (1 sub-error): task 2 failed",
+        "raised: task group failed (1 sub-error): results[2]: task 2 failed",
         "3. #![mode = supervise]",
-        "raised: task group failed (1 sub-error): task 2 failed",
+        "raised: task group failed (1 sub-error): results[2]: task 2 failed",
         "4. Group::first_success",
         "fastest healthy mirror: mirror-c",
         "5. plain gather()",

@@ -375,23 +375,93 @@ fn contains_and_find_look_at_every_depth() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn display_is_one_line_with_the_number_of_direct_members() {
+fn display_is_one_line_with_the_number_of_direct_members_and_the_first_failed_tasks() {
     let mut g = ErrorGroup::new("unhandled errors in a task group");
+    assert_eq!(
+        g.to_string(),
+        "unhandled errors in a task group (0 sub-errors)"
+    );
     g.push_leaf(TaskName::new("a"), io_err("x"));
     assert_eq!(
         g.to_string(),
-        "unhandled errors in a task group (1 sub-error)"
+        "unhandled errors in a task group (1 sub-error): a"
     );
     g.push(group(
         "b",
         "inner",
         vec![leaf("c", io_err("y")), leaf("d", io_err("z"))],
     ));
+    // Nested tasks by their path; three named, then how many more.
     assert_eq!(
         g.to_string(),
-        "unhandled errors in a task group (2 sub-errors)"
+        "unhandled errors in a task group (2 sub-errors): a, b/c, b/d"
     );
-    assert_eq!(mixed_tree().to_string(), "root (5 sub-errors)");
+    assert_eq!(
+        mixed_tree().to_string(),
+        "root (5 sub-errors): a, b, child/c and 6 more"
+    );
+}
+
+#[test]
+fn display_shortens_a_deep_path_around_dots() {
+    let mut g = ErrorGroup::from_members("bottom", vec![leaf("leaf", io_err("x"))]);
+    for name in ["g5", "g4", "g3", "g2", "g1"] {
+        g = ErrorGroup::from_members("level", vec![group_member(name, g)]);
+    }
+    assert_eq!(g.to_string(), "level (1 sub-error): g1/g2/.../leaf");
+    assert_eq!(g.source().unwrap().to_string(), "g1/g2/.../leaf: x");
+}
+
+#[test]
+fn source_is_a_chain_with_every_failed_task_and_its_error() {
+    let chain = |g: &ErrorGroup| {
+        let mut links = Vec::new();
+        let mut source = g.source();
+        while let Some(link) = source {
+            links.push(link.to_string());
+            source = link.source();
+        }
+        links
+    };
+    let g = mixed_tree();
+    assert_eq!(
+        chain(&g),
+        [
+            "a: io 1",
+            "b: invalid 2",
+            "child/c: invalid 3",
+            "child/d: io 4",
+            "child/grand/e: io 5",
+            "child/grand/f: invalid 6",
+            "child/only_invalid/g: invalid 7",
+            "h: io 8",
+            "only_io/i: io 9",
+        ]
+    );
+
+    // A leaf's own sources are folded into its link.
+    let mut g: ErrorGroup = ErrorGroup::new("m");
+    g.push_leaf(
+        TaskName::new("orders"),
+        Box::new(Invalid::caused_by("order 17", io_err("connection reset"))),
+    );
+    assert_eq!(chain(&g), ["orders: invalid order 17: connection reset"]);
+
+    // The chain follows changes to the group.
+    g.push_leaf(TaskName::indexed("pages", 2), io_err("timed out"));
+    assert_eq!(chain(&g)[1], "pages[2]: timed out");
+
+    // At most 15 links, then how many more.
+    let mut big = ErrorGroup::new("big");
+    for i in 0..40 {
+        big.push_leaf(TaskName::indexed("item", i), io_err("no"));
+    }
+    let links = chain(&big);
+    assert_eq!(links.len(), 16);
+    assert_eq!(links[14], "item[14]: no");
+    assert_eq!(links[15], "and 25 more errors");
+
+    assert!(ErrorGroup::<BoxError>::new("empty").source().is_none());
 }
 
 /// The snapshot below follows CPython's `traceback` layout for
@@ -447,8 +517,18 @@ fn alternate_display_renders_the_tree_like_python() {
     | audit: audit log full
     +------------------------------------";
     assert_eq!(format!("{g:#}"), expected);
-    // `{}` is unaffected.
-    assert_eq!(g.to_string(), "load_user_page (3 sub-errors)");
+    // `{}` stays one line.
+    assert_eq!(
+        g.to_string(),
+        "load_user_page (3 sub-errors): user, children/orders, children/pages/pages[3] and 2 more"
+    );
+    // `{:?}` is the same tree, its first line without the margin.
+    let debug = format!("{g:?}");
+    assert_eq!(
+        debug,
+        expected.replacen("  | load_user_page", "load_user_page", 1)
+    );
+    assert_eq!(format!("{g:#?}"), debug);
 }
 
 #[test]
@@ -577,17 +657,27 @@ fn group_member(task: &'static str, group: ErrorGroup) -> Member {
 }
 
 #[test]
-fn debug_is_derive_like() {
+fn debug_of_a_group_is_the_tree_and_of_a_member_derive_like() {
     let g: ErrorGroup<&str> = ErrorGroup::from_members(
         "m",
         vec![leaf("a", "x"), group("b", "inner", vec![leaf("c", "y")])],
     );
     assert_eq!(
         format!("{g:?}"),
-        "ErrorGroup { message: \"m\", members: [Leaf { task: TaskName { name: \"a\", index: None }, \
-         error: \"x\" }, Group { task: TaskName { name: \"b\", index: None }, group: ErrorGroup { \
+        "m (2 sub-errors)
+  +-+---------------- 1 ----------------
+    | a: x
+    +---------------- 2 ----------------
+    | b: inner (1 sub-error)
+    +-+---------------- 1 ----------------
+      | c: y
+      +------------------------------------"
+    );
+    assert_eq!(
+        format!("{:?}", g.members()[1]),
+        "Group { task: TaskName { name: \"b\", index: None }, group: ErrorGroup { \
          message: \"inner\", members: [Leaf { task: TaskName { name: \"c\", index: None }, \
-         error: \"y\" }] } }] }"
+         error: \"y\" }] } }"
     );
 }
 
@@ -629,11 +719,24 @@ fn a_very_deep_group_renders_iterates_splits_and_drops_on_a_small_stack() {
         let rendered = format!("{g:#}");
         assert!(rendered.contains("... (max_group_depth is 10)"));
         assert!(rendered.lines().count() < 100);
-        assert_eq!(g.to_string(), "level (2 sub-errors)");
+        assert_eq!(
+            g.to_string(),
+            "level (2 sub-errors): leaf[99999], next/leaf[99998], next/next/leaf[99997] and 99997 more"
+        );
         let debug = format!("{g:?}");
-        assert!(debug.contains(".. }"));
-        let pretty = format!("{g:#?}");
-        assert!(pretty.len() > debug.len());
+        assert!(debug.contains("... (max_group_depth is 10)"));
+        assert!(debug.lines().count() < 100);
+        let member = format!("{:?}", g.members()[1]);
+        assert!(member.contains(".. }"));
+        let pretty = format!("{:#?}", g.members()[1]);
+        assert!(pretty.len() > member.len());
+        let mut links = 0;
+        let mut source = g.source();
+        while let Some(link) = source {
+            links += 1;
+            source = link.source();
+        }
+        assert_eq!(links, 16);
 
         assert_eq!(g.leaf_count(), DEEP);
         let last = g.leaves().last().unwrap();
@@ -688,8 +791,8 @@ fn failing_non_send() -> Result<(), Box<dyn Error>> {
 #[test]
 fn converts_into_a_boxed_error_with_question_mark_and_downcasts_back() {
     let boxed = failing_child().unwrap_err();
-    assert_eq!(boxed.to_string(), "child failed (1 sub-error)");
-    assert!(boxed.source().is_none());
+    assert_eq!(boxed.to_string(), "child failed (1 sub-error): inner");
+    assert_eq!(boxed.source().unwrap().to_string(), "inner: broken pipe");
     assert!(boxed.is::<ErrorGroup>());
 
     // Propagated from a child task, it nests in the parent.

@@ -11,9 +11,12 @@
 //! (by type), [`ErrorGroup::split_by`] and [`ErrorGroup::subgroup`] (by
 //! predicate): every leaf lands in exactly one part, order and nesting kept.
 //!
-//! `{}` prints one line (`"message (2 sub-errors)"`); `{:#}` prints the whole
-//! tree in the box format of Python's `traceback` module, with its width (15)
-//! and depth (10) limits.
+//! `{}` prints one line that names the failed tasks
+//! (`"message (2 sub-errors): user, links[1]"`); `{:#}` prints the whole tree in
+//! the box format of Python's `traceback` module, with its width (15) and depth
+//! (10) limits, and `{:?}` the same tree; [`source`](std::error::Error::source)
+//! is a chain with one link per failed task, so that anyhow's `{:?}` lists them
+//! all with their errors.
 //!
 //! Every operation that walks the tree (iteration, splitting, mapping,
 //! rendering, `Drop`) is iterative, so a group nested arbitrarily deep never
@@ -41,8 +44,11 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 /// `ErrorGroup<BoxError>` (the default) implements [`std::error::Error`] +
 /// `Send + Sync + 'static`, so `?` converts it into
 /// `Box<dyn Error + Send + Sync>` or `anyhow::Error`; downcast it back to get
-/// the group. (Its [`source`](Error::source) is `None`: a group has many
-/// causes, not one; use `{:#}` or [`leaves`](Self::leaves) to report them.)
+/// the group. Printed, it names its tasks wherever it goes: `{}` in one line,
+/// `{:#}` and `{:?}` as a tree with every error, and its
+/// [`source`](Error::source) chain has one link per failed task, so that
+/// `anyhow`'s `{:?}` (what `fn main() -> anyhow::Result<()>` prints) lists them
+/// all.
 ///
 /// # Examples
 ///
@@ -60,7 +66,7 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 ///
 /// assert_eq!(group.len(), 2);
 /// assert_eq!(group.leaf_count(), 2);
-/// assert_eq!(group.to_string(), "load page (2 sub-errors)");
+/// assert_eq!(group.to_string(), "load page (2 sub-errors): user, children/pages[3]");
 /// assert_eq!(
 ///     format!("{group:#}"),
 ///     "  | load page (2 sub-errors)
@@ -84,6 +90,8 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 pub struct ErrorGroup<E = BoxError> {
     message: Cow<'static, str>,
     members: Vec<Member<E>>,
+    // The `source()` chain, made on first use; reset by every change to the members.
+    causes: render::Causes,
 }
 
 /// A direct member of an [`ErrorGroup`]: a task's error, or a nested group.
@@ -129,17 +137,24 @@ impl<E> ErrorGroup<E> {
         Self {
             message: message.into(),
             members,
+            causes: render::Causes::default(),
         }
+    }
+
+    /// The members, to change them: the `source()` chain made from them is reset.
+    fn members_mut(&mut self) -> &mut Vec<Member<E>> {
+        self.causes.reset();
+        &mut self.members
     }
 
     /// Appends a member.
     pub fn push(&mut self, member: Member<E>) {
-        self.members.push(member);
+        self.members_mut().push(member);
     }
 
     /// Appends a leaf: `task` returned `error`.
     pub fn push_leaf(&mut self, task: TaskName, error: E) {
-        self.members.push(Member::Leaf { task, error });
+        self.members_mut().push(Member::Leaf { task, error });
     }
 
     /// The group's message (without the sub-error count).
@@ -239,7 +254,7 @@ impl<E> ErrorGroup<E> {
                 Self {
                     task,
                     message: mem::take(&mut group.message),
-                    members: mem::take(&mut group.members).into_iter(),
+                    members: mem::take(group.members_mut()).into_iter(),
                     left: Vec::new(),
                     right: Vec::new(),
                 }
@@ -297,7 +312,7 @@ impl ErrorGroup<BoxError> {
     /// as a leaf.
     pub fn push_task_error(&mut self, task: TaskName, error: BoxError) {
         match error.downcast::<ErrorGroup<BoxError>>() {
-            Ok(group) => self.members.push(Member::Group {
+            Ok(group) => self.members_mut().push(Member::Group {
                 task,
                 group: *group,
             }),
@@ -309,6 +324,7 @@ impl ErrorGroup<BoxError> {
     /// created at the end if there is none: where the errors a dropped nested group
     /// collected are put when they are handed up to this group, piece by piece.
     pub(crate) fn nested_mut(&mut self, task: &TaskName, message: &str) -> &mut Self {
+        self.causes.reset();
         let found = self.members.iter().rposition(|member| match member {
             Member::Group { task: t, group } => t == task && group.message == message,
             Member::Leaf { .. } => false,
@@ -357,7 +373,7 @@ impl ErrorGroup<BoxError> {
     ///
     /// let (io_errors, rest) = group.split::<io::Error>();
     /// let io_errors: ErrorGroup<io::Error> = io_errors.unwrap();
-    /// assert_eq!(io_errors.to_string(), "outer (1 sub-error)");
+    /// assert_eq!(io_errors.to_string(), "outer (1 sub-error): child/b");
     /// let (task, error) = io_errors.into_leaves().next().unwrap();
     /// assert_eq!((task.name(), error.kind()), ("b", io::ErrorKind::Other));
     ///
