@@ -53,11 +53,40 @@
 //!    collected to the group that encloses it, filed under the task it ran in with the
 //!    nesting kept, and its aborted spawned tasks too, which that group joins before it
 //!    ends. A group that no other group encloses has no one to hand to: when its caller
-//!    drops it, it drops what it collected with it, and its spawned tasks are aborted.
+//!    drops it, it drops what it collected with it, and its spawned tasks are aborted but
+//!    not joined (a `Drop` cannot wait): each stops at its next `.await`, so one that is
+//!    busy between two awaits runs on until it reaches one.
 //! 8. **Graceful cancellation.** A task can await [`cancelled()`] to learn that its group is
 //!    cancelling, and why; with `#![grace = d]` the group waits up to `d` for such tasks to
 //!    clean up before it drops them. A task's error during cleanup is kept: errors beat
-//!    cancellation.
+//!    cancellation. A failure during the grace period does not cut the other tasks'
+//!    cleanup short: they keep the rest of their grace. (Python's `TaskGroup` cancels its
+//!    tasks again on such a failure; a graceful shutdown is better served by letting every
+//!    task finish flushing.)
+//!
+//! # Printing errors
+//!
+//! An [`ErrorGroup`] names its tasks wherever it is printed:
+//!
+//! - `{}` is one line for a log: Python's `str(eg)` (`"task group failed (3 sub-errors)"`)
+//!   followed by the first three failed tasks, nested ones by their path, and how many more:
+//!   `"task group failed (3 sub-errors): user, links[1], links[2]"`.
+//! - `{:#}` is the tree in the box format of Python's `traceback` module, every task with its
+//!   error and that error's causes.
+//! - `{:?}` is the same tree, so that `fn main() -> Result<(), ErrorGroup>` and `unwrap`
+//!   show every error, not a struct dump.
+//! - Its [`source()`](std::error::Error::source) chain has one link per failed task
+//!   (`"links[1]: 404 Not Found"`), so that reporters that print a chain list them all:
+//!   anyhow's `{:?}` (what `fn main() -> anyhow::Result<()>` prints) shows
+//!
+//! ```text
+//! Error: task group failed (3 sub-errors): user, links[1], links[2]
+//!
+//! Caused by:
+//!     0: user: user 42 not found
+//!     1: links[1]: 404 Not Found
+//!     2: links[2]: 404 Not Found
+//! ```
 //!
 //! # `group!`
 //!

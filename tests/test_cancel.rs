@@ -689,6 +689,39 @@ async fn a_child_ignoring_cancellation_is_dropped_at_failure_time_plus_grace() {
     assert_eq!(task_names(&errors), ["io_fail_after"]);
 }
 
+async fn failure_during_grace(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(1000)]
+        _ = io_fail_after::<()>(1000, "original");
+        quick = watchful(log, "quick", 10_000, 100, Err(MyError("cleanup failed")), ());
+        slow = watchful(log, "slow", 10_000, 600, Ok(()), ());
+    }
+    let ((), ()) = (quick, slow);
+    Ok(())
+}
+
+/// Python's `TaskGroup` cancels its tasks again when one fails during their cleanup; here a
+/// failure during the grace period leaves the others the rest of their grace.
+#[tokio::test(start_paused = true)]
+async fn a_failure_during_the_grace_period_does_not_cut_the_others_cleanup_short() {
+    let log = Log::new();
+    let errors = failure_during_grace(&log).await.unwrap_err();
+    log.push("group returned");
+    let mut events = log.events();
+    events[..2].sort();
+    assert_eq!(
+        events,
+        [
+            at("quick cancelled: SiblingFailed", 1000),
+            at("slow cancelled: SiblingFailed", 1000),
+            at("quick cleaned up", 1100),
+            at("slow cleaned up", 1600),
+            at("group returned", 1600),
+        ]
+    );
+    assert_eq!(task_names(&errors), ["io_fail_after", "quick"]);
+}
+
 async fn no_grace(log: &Log) -> Result<(), ErrorGroup> {
     group! {
         watcher = async {
