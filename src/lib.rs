@@ -8,6 +8,10 @@
 //! # async fn fetch_orders(_: u32) -> Result<Vec<Order>, std::io::Error> { Ok(vec![]) }
 //! # #[derive(Debug)] #[allow(dead_code)] enum AppError { Io(ErrorGroup<std::io::Error>), Other(ErrorGroup) }
 //! # impl From<ErrorGroup> for AppError { fn from(e: ErrorGroup) -> Self { AppError::Other(e) } }
+//! # impl std::fmt::Display for AppError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("page failed") }
+//! # }
+//! # impl std::error::Error for AppError {}
 //!
 //! async fn load_user_page(id: u32) -> Result<(User, Vec<Order>), AppError> {
 //!     group! {
@@ -154,6 +158,26 @@
 //! none. If several arms yield, the last one's value stands. Whatever no arm matched is
 //! propagated with `?` semantics (`return Err(From::from(remainder))`), keeping its
 //! structure: nothing is ever silently dropped.
+//!
+//! An arm that leaves early takes with it every error no arm has handled: those of the arms
+//! after it (which do not run) and those no arm matches.
+//!
+//! - `return Err(e)`, and `?` in the arm: if errors are unhandled, the function returns them
+//!   and `e` as one [`ErrorGroup`] (`e` under the task name `except* T`, after the others),
+//!   converted with `From<ErrorGroup>`; so the function's error type must also be a
+//!   `std::error::Error + Send + Sync + 'static`, as `ErrorGroup`, `Box<dyn Error + Send +
+//!   Sync>` and `anyhow::Error` are. If nothing is unhandled, `e` is returned as written.
+//! - `return Ok(v)`, `break`, `continue` and `return;`: if errors are unhandled, they propagate
+//!   instead, as the remainder does after the arms; else the arm leaves as written.
+//! - `except* _` leaves nothing unhandled: it returns and breaks as written.
+//! - An exit the macro cannot see (a `return` inside another macro, such as anyhow's `bail!`)
+//!   cannot hand the errors on: they are reported when the arm leaves, as a `tracing` error
+//!   event with the `tracing` feature, else on standard error.
+//!
+//! Python rejects `return`, `break` and `continue` inside `except*` at compile time, and an
+//! exception raised in an `except*` clause is raised together with the unhandled ones in a
+//! new group. Here an early exit is allowed, and the same rule makes it safe: what the arm
+//! did not handle leaves with it.
 //!
 //! ## Partial results
 //!

@@ -448,3 +448,273 @@ async fn settle_mode_runs_every_task_and_binds_results() {
     assert_eq!(items[1], Err(MyError("item 1")));
     assert_eq!(items[2], Ok(2));
 }
+
+// ---------------------------------------------------------------------------------------------
+// An arm that leaves early hands on what no arm handled
+// ---------------------------------------------------------------------------------------------
+
+type BoxError = taskgroup::BoxError;
+
+/// The leaves of a returned error, as `task: error`, when it is a group; else its text.
+fn delivered(error: &BoxError) -> Vec<String> {
+    match error.downcast_ref::<ErrorGroup>() {
+        Some(group) => group
+            .leaves()
+            .map(|leaf| format!("{}: {}", leaf.task, leaf.error))
+            .collect(),
+        None => vec![error.to_string()],
+    }
+}
+
+async fn arm_returns_err() -> Result<(), BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("unhandled")) };
+        except* std::fmt::Error => return Err("handled".into()),
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_arm_that_returns_err_delivers_its_error_with_the_unhandled_ones() {
+    let error = arm_returns_err().await.unwrap_err();
+    assert_eq!(
+        delivered(&error),
+        ["b: unhandled", "except* std::fmt::Error: handled"]
+    );
+}
+
+async fn arm_returns_ok() -> Result<&'static str, BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("unhandled")) };
+        except* std::fmt::Error => return Ok("degraded"),
+    }
+    let ((), ()) = (a, b);
+    Ok("full")
+}
+
+#[tokio::test]
+async fn an_arm_that_returns_ok_still_raises_the_unhandled_errors() {
+    let error = arm_returns_ok().await.unwrap_err();
+    assert_eq!(delivered(&error), ["b: unhandled"]);
+}
+
+async fn question_mark_in_arm() -> Result<(), BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("unhandled")) };
+        except* std::fmt::Error => {
+            Err::<(), _>(io::Error::other("failed in the arm"))?;
+            ((), ())
+        }
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn question_mark_in_an_arm_returns_its_error_with_the_unhandled_ones() {
+    let error = question_mark_in_arm().await.unwrap_err();
+    assert_eq!(
+        delivered(&error),
+        ["b: unhandled", "except* std::fmt::Error: failed in the arm"]
+    );
+}
+
+async fn earlier_arm_returns(later_ran: &mut bool) -> Result<(), BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("for the later arm")) };
+        except* std::fmt::Error => return Err("handled".into()),
+        except* io::Error => {
+            *later_ran = true;
+            ((), ())
+        }
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_arm_that_returns_hands_on_the_errors_of_the_arms_after_it() {
+    let mut later_ran = false;
+    let error = earlier_arm_returns(&mut later_ran).await.unwrap_err();
+    assert!(!later_ran, "the arms after a returning arm do not run");
+    assert_eq!(
+        delivered(&error),
+        ["b: for the later arm", "except* std::fmt::Error: handled"]
+    );
+}
+
+async fn nothing_left() -> Result<(), BoxError> {
+    group! {
+        a = async { Err::<(), _>(std::fmt::Error) };
+        except* std::fmt::Error => return Err("handled".into()),
+    }
+    let () = a;
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_nothing_unhandled_an_arm_returns_as_written() {
+    let error = nothing_left().await.unwrap_err();
+    assert!(!error.is::<ErrorGroup>());
+    assert_eq!(error.to_string(), "handled");
+}
+
+/// `break` and `continue` leave the arm: the unhandled errors propagate instead.
+async fn loop_exits(leave: &str, unhandled: bool, rounds: &mut u32) -> Result<(), ErrorGroup> {
+    for _ in 0..3 {
+        *rounds += 1;
+        group! {
+            #![mode = supervise]
+            a = async { Err::<(), _>(std::fmt::Error) };
+            b = async {
+                if unhandled {
+                    Err(io::Error::other("unhandled"))
+                } else {
+                    Ok(())
+                }
+            };
+            except* std::fmt::Error => {
+                if leave == "break" {
+                    break;
+                }
+                continue;
+            }
+        }
+        let ((), ()) = (a, b);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn break_and_continue_in_an_arm_raise_what_no_arm_handled() {
+    for leave in ["break", "continue"] {
+        let mut rounds = 0;
+        let errors = loop_exits(leave, true, &mut rounds).await.unwrap_err();
+        assert_eq!(task_names(&errors), ["b"], "{leave}");
+        assert_eq!(rounds, 1, "{leave}");
+    }
+    let mut rounds = 0;
+    loop_exits("break", false, &mut rounds).await.unwrap();
+    assert_eq!(rounds, 1);
+    let mut rounds = 0;
+    loop_exits("continue", false, &mut rounds).await.unwrap();
+    assert_eq!(rounds, 3);
+}
+
+async fn loop_inside_arm(seen: &mut u32) -> Result<u32, ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<u32, _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("unhandled")) };
+        except* std::fmt::Error => {
+            let mut n = 0;
+            'outer: for i in 0..10 {
+                for j in 0..3 {
+                    if i == 2 {
+                        break 'outer;
+                    }
+                    if j == 1 {
+                        break;
+                    }
+                    if j == 0 {
+                        continue;
+                    }
+                }
+                n += 1;
+            }
+            *seen = n;
+            (n, ())
+        }
+    }
+    let () = b;
+    Ok(a)
+}
+
+#[tokio::test]
+async fn loops_inside_an_arm_break_and_continue_as_written() {
+    // The arm's own loops ran to their end (n = 2); then the remainder propagated as always.
+    let mut seen = 0;
+    let errors = loop_inside_arm(&mut seen).await.unwrap_err();
+    assert_eq!(seen, 2);
+    assert_eq!(task_names(&errors), ["b"]);
+}
+
+async fn closures_inside_arm() -> Result<u32, ErrorGroup> {
+    group! {
+        a = async { Err::<u32, _>(std::fmt::Error) };
+        except* std::fmt::Error => {
+            let half = |x: u32| -> Result<u32, io::Error> {
+                if x % 2 == 1 {
+                    return Err(io::Error::other("odd"));
+                }
+                Ok(x / 2)
+            };
+            let fallback = async { half(8) }.await.unwrap_or(0);
+            half(3).unwrap_or(fallback)
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::test]
+async fn returns_inside_closures_and_async_blocks_of_an_arm_are_theirs() {
+    assert_eq!(closures_inside_arm().await.unwrap(), 4);
+}
+
+/// Another macro's `return` is an exit `group!` cannot see.
+macro_rules! bail {
+    ($message:literal) => {
+        return Err($message.into())
+    };
+}
+
+async fn invisible_exit() -> Result<(), BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(io::Error::other("left behind")) };
+        except* std::fmt::Error => bail!("handled"),
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+const INVISIBLE_EXIT_CHILD: &str = "TASKGROUP_TEST_INVISIBLE_EXIT";
+
+/// Runs the scenario in a child process (this test again, with `INVISIBLE_EXIT_CHILD` set), so
+/// that its standard error can be read.
+#[tokio::test]
+async fn an_exit_the_macro_cannot_see_is_reported_on_standard_error() {
+    if std::env::var_os(INVISIBLE_EXIT_CHILD).is_some() {
+        let error = invisible_exit().await.unwrap_err();
+        assert_eq!(error.to_string(), "handled");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "an_exit_the_macro_cannot_see_is_reported_on_standard_error",
+            "--nocapture",
+        ])
+        .env(INVISIBLE_EXIT_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "taskgroup: an `except*` arm left its function by an exit the macro cannot see"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("| b: left behind"), "{stderr}");
+}

@@ -119,3 +119,41 @@ async fn spans_for_the_group_and_each_task_and_events_for_failure_and_cancellati
         "{text}"
     );
 }
+
+/// Another macro's `return` is an exit `group!` cannot see.
+macro_rules! bail {
+    ($message:literal) => {
+        return Err($message.into())
+    };
+}
+
+async fn invisible_exit() -> Result<(), taskgroup::BoxError> {
+    group! {
+        #![mode = supervise]
+        a = async { Err::<(), _>(std::fmt::Error) };
+        b = async { Err::<(), _>(std::io::Error::other("left behind")) };
+        except* std::fmt::Error => bail!("handled"),
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn errors_an_arm_leaves_behind_by_an_invisible_exit_are_an_error_event() {
+    let recorder = Recorder::default();
+    let subscriber = tracing_subscriber::registry().with(recorder.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let error = invisible_exit().await.unwrap_err();
+    assert_eq!(error.to_string(), "handled");
+
+    let lines = recorder.lines.lock().unwrap().clone();
+    let text = lines.join("\n");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("an `except*` arm left without handing on")
+                && l.contains("b: left behind")),
+        "{text}"
+    );
+}

@@ -67,7 +67,9 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{Expr, Ident, LitStr};
 
+use crate::arm;
 use crate::ast::{Binding, Group, Mode, Task, TaskBody};
+use crate::valid::type_string;
 
 pub(crate) fn mixed(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
@@ -262,9 +264,14 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
             Some(name) => quote!(#name),
             None => quote!(_),
         };
-        let body = &arm.body;
+        let mut body = arm.body.clone();
         let take = match &arm.ty {
-            Some(ty) => quote!(#p::take_matching::<#ty>(&mut #rest)),
+            Some(ty) => {
+                // Its exits hand on what it leaves unhandled; `except* _` leaves nothing.
+                let name = format!("except* {}", type_string(ty));
+                arm::hand_on(&mut body, &rest, &p, &name);
+                quote!(#p::take_matching::<#ty>(&mut #rest))
+            }
             None => quote!(#p::take_rest(&mut #rest)),
         };
         quote! {
@@ -277,7 +284,7 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let catch_all = group.arms.iter().any(|arm| arm.ty.is_none());
     let remainder = (!catch_all).then(|| {
         quote! {
-            if let #some(#eg) = #rest {
+            if let #some(#eg) = #rest.take() {
                 #propagate;
             }
         }
@@ -295,7 +302,7 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
                 #ok(#v) => #v,
                 #err(#eg) => {
                     #[allow(unused_mut)]
-                    let mut #rest = #some(#eg);
+                    let mut #rest = #p::Unhandled::new(#eg);
                     #(#arms)*
                     #remainder
                     match #value {

@@ -3,10 +3,12 @@
 //! Use them through `taskgroup`, which forwards `group!` here with the path to its runtime.
 //!
 //! Stages (private modules): `parse` (tokens into the `ast`, one piece at a time), `valid`
-//! (whole-input checks, with `escape` for bare spawns), then `expand`, or `fallback` on error;
-//! `structured` for the attribute. The pipeline itself is `group` below. Every error goes
-//! into one `error::Errors` and becomes tokens in one place, so one build reports them all.
+//! (whole-input checks, with `escape` for bare spawns), then `expand` (with `arm` for the
+//! exits of `except*` arms), or `fallback` on error; `structured` for the attribute. The
+//! pipeline itself is `group` below. Every error goes into one `error::Errors` and becomes
+//! tokens in one place, so one build reports them all.
 
+mod arm;
 mod ast;
 mod error;
 mod escape;

@@ -1,9 +1,54 @@
 //! What `except*` arms expand into: take the matching part of the remaining errors, keep the
-//! arms' fallback values, and propagate whatever no arm took.
+//! arms' fallback values, and propagate whatever no arm took, also when an arm leaves early.
 
 use std::error::Error;
 
-use crate::error_group::ErrorGroup;
+use crate::error_group::{BoxError, ErrorGroup, TaskName};
+
+/// The errors no arm has handled yet: what earlier arms left, taken piece by piece by the
+/// arms after them. An arm that leaves the function hands them on (the macro rewrites the
+/// `return`, `?`, `break` and `continue` it can see); if they are dropped still here (an exit
+/// the macro cannot see, such as a `return` inside another macro, a panic, or the drop of
+/// the future during the arm), they are reported: as a `tracing` error event with the
+/// `tracing` feature, else on standard error.
+#[derive(Debug)]
+pub struct Unhandled(Option<ErrorGroup>);
+
+impl Unhandled {
+    /// The errors of a group that failed, before any arm took its part.
+    pub const fn new(errors: ErrorGroup) -> Self {
+        Unhandled(Some(errors))
+    }
+
+    /// Takes every error left: the arm takes them with it, or they propagate.
+    pub fn take(&mut self) -> Option<ErrorGroup> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unhandled {
+    fn drop(&mut self) {
+        if let Some(errors) = self.0.take() {
+            report_lost(&errors);
+        }
+    }
+}
+
+#[cold]
+fn report_lost(errors: &ErrorGroup) {
+    #[cfg(feature = "tracing")]
+    tracing::event!(
+        tracing::Level::ERROR,
+        errors = %format_args!("{errors:#}"),
+        "an `except*` arm left without handing on the errors no arm handled"
+    );
+    #[cfg(not(feature = "tracing"))]
+    eprintln!(
+        "taskgroup: an `except*` arm left its function by an exit the macro cannot see (a \
+         `return` inside another macro, a panic, or the drop of the future), so these errors \
+         that no arm handled were not handed on:\n{errors:#}"
+    );
+}
 
 /// The types an `except*` arm can match.
 #[diagnostic::on_unimplemented(
@@ -17,15 +62,90 @@ pub trait ExceptType: Error + Send + Sync + 'static {}
 impl<T: Error + Send + Sync + 'static> ExceptType for T {}
 
 /// Takes the errors of type `T` out of what earlier arms left, nesting kept.
-pub fn take_matching<T: ExceptType>(rest: &mut Option<ErrorGroup>) -> Option<ErrorGroup<T>> {
+pub fn take_matching<T: ExceptType>(rest: &mut Unhandled) -> Option<ErrorGroup<T>> {
     let (matching, remainder) = rest.take()?.split::<T>();
-    *rest = remainder;
+    rest.0 = remainder;
     matching
 }
 
 /// `except* _`: takes whatever earlier arms left.
-pub fn take_rest(rest: &mut Option<ErrorGroup>) -> Option<ErrorGroup> {
+pub fn take_rest(rest: &mut Unhandled) -> Option<ErrorGroup> {
     rest.take()
+}
+
+/// What an arm's `return value` (or `?`) becomes while errors are unhandled (`rest`): as
+/// written when there are none; else the unhandled errors and the arm's own error (named
+/// after the arm, `except* T`) as one group, converted with `From<ErrorGroup>`, or the
+/// unhandled errors alone when the arm returns `Ok`.
+#[diagnostic::on_unimplemented(
+    message = "an `except*` arm that returns must hand on the errors no arm handled, which a function returning `{Self}` cannot",
+    label = "this `return` carries the unhandled errors with it",
+    note = "the arm's error and the errors no arm handled (those of the arms after it, which do not run, and those no arm matches) leave the function as one `ErrorGroup`: it must return `Result<_, E>` where `E: From<taskgroup::ErrorGroup>` and `E: std::error::Error + Send + Sync + 'static`, such as `taskgroup::ErrorGroup`, `Box<dyn Error + Send + Sync>` or `anyhow::Error`",
+    note = "or make this arm the last one and `except* _`, so that nothing is left unhandled when it returns"
+)]
+pub trait ArmReturn: Sized {
+    /// The value the function returns instead of `self`.
+    fn arm_return(self, rest: Option<ErrorGroup>, arm: &'static str) -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, E> ArmReturn for Result<T, E>
+where
+    E: From<ErrorGroup> + Into<BoxError>,
+{
+    fn arm_return(self, rest: Option<ErrorGroup>, arm: &'static str) -> Self {
+        let Some(mut rest) = rest else {
+            return self;
+        };
+        if let Err(error) = self {
+            rest.push_task_error(TaskName::new(arm), error.into());
+        }
+        Err(E::from(rest))
+    }
+}
+
+/// What an arm's `return Ok(value)` becomes while errors are unhandled (`rest`): as written
+/// when there are none; else the unhandled errors are raised instead, converted with
+/// `From<ErrorGroup>`, as the remainder is after the arms.
+#[diagnostic::on_unimplemented(
+    message = "an `except*` arm that returns `Ok` raises the errors no arm handled instead, which a function returning `{Self}` cannot",
+    label = "the errors no arm handled would be lost here",
+    note = "the errors no arm handled (those of the arms after this one, which do not run, and those no arm matches) propagate instead: the function must return `Result<_, E>` where `E: From<taskgroup::ErrorGroup>`",
+    note = "or make this arm the last one and `except* _`, so that nothing is left unhandled when it returns"
+)]
+pub trait ArmOk: Sized {
+    /// The value the function returns instead of `self`.
+    fn arm_ok(self, rest: Option<ErrorGroup>) -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, E: From<ErrorGroup>> ArmOk for Result<T, E> {
+    fn arm_ok(self, rest: Option<ErrorGroup>) -> Self {
+        match rest {
+            Some(rest) => Err(E::from(rest)),
+            None => self,
+        }
+    }
+}
+
+/// What an arm's `break`, `continue` or bare `return` becomes while errors are unhandled:
+/// they propagate instead, as the remainder does after the arms.
+#[diagnostic::on_unimplemented(
+    message = "a `break`, `continue` or `return;` in an `except*` arm raises the errors no arm handled, which a function returning `{Self}` cannot",
+    label = "the errors no arm handled would be lost here",
+    note = "the errors no arm handled (those of the arms after this one, which do not run, and those no arm matches) propagate instead of the `break`: the function must return `Result<_, E>` where `E: From<taskgroup::ErrorGroup>`",
+    note = "or make this arm the last one and `except* _`, so that nothing is left unhandled when it leaves"
+)]
+pub trait ArmLeave: Sized {
+    /// The early return that carries `rest`, if it holds errors.
+    fn arm_leave(rest: &mut Unhandled) -> Option<Self>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Propagate> ArmLeave for T {
+    fn arm_leave(rest: &mut Unhandled) -> Option<Self> {
+        rest.take().map(T::propagate)
+    }
 }
 
 /// The slot for the value an arm yields, typed after the group's successful value, so that
