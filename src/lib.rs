@@ -50,7 +50,10 @@
 //!    in the caller with its original payload (Python re-raises `KeyboardInterrupt` as is).
 //! 6. **Deadlines.** `#![timeout = d]` cancels the whole group after `d`; the deadline is a
 //!    [`taskgroup::Elapsed`](Elapsed) leaf in the error group, matchable with
-//!    `except* taskgroup::Elapsed`. An outer `tokio::time::timeout` works too, by drop.
+//!    `except* taskgroup::Elapsed`. It names the tasks still running at the deadline and how
+//!    long each had run (`deadline elapsed after 2s; still running: orders (2s), pages[3]
+//!    (1.2s)`, and [`Elapsed::running`]), which Python's `TimeoutError` does not. An outer
+//!    `tokio::time::timeout` works too, by drop.
 //! 7. **Cancellation from outside.** Dropping the group's future drops its in-place tasks at
 //!    once and aborts its spawned ones. A nested group dropped before it ends (its parent
 //!    cancelled it, a deadline, a `select!`) loses nothing: it hands the errors it had
@@ -63,7 +66,13 @@
 //! 8. **Graceful cancellation.** A task can await [`cancelled()`] to learn that its group is
 //!    cancelling, and why; with `#![grace = d]` the group waits up to `d` for such tasks to
 //!    clean up before it drops them. A task's error during cleanup is kept: errors beat
-//!    cancellation. A failure during the grace period does not cut the other tasks'
+//!    cancellation. A task that was told (its `cancelled()` resolved, or `is_cancelled()`
+//!    returned `true`) and is still cleaning up when the grace runs out is dropped, and the
+//!    group fails with a [`GraceElapsed`] leaf under its name, so that a flush cut short is
+//!    never silent, whether a failure, the deadline, [`Scope::cancel`] or an enclosing group
+//!    started the cancellation; a task that never looked at cancellation is dropped as a
+//!    plain cancellation. (Python's `TaskGroup` has no grace period: its tasks' cleanup runs
+//!    until it ends.) A failure during the grace period does not cut the other tasks'
 //!    cleanup short: they keep the rest of their grace. (Python's `TaskGroup` cancels its
 //!    tasks again on such a failure; a graceful shutdown is better served by letting every
 //!    task finish flushing.)
@@ -253,8 +262,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use taskgroup_runtime::{
-    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, Group, Mode, Scope, TaskHandle,
-    TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
+    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, Mode, Scope,
+    TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
 };
 pub use taskgroup_runtime::{error_group, future};
 

@@ -590,7 +590,10 @@ fn timeout() {
         "Task 1 was cancelled",
         "Task 2 was cancelled",
         "Task 3 was cancelled",
-        "TaskGroup timed out! (deadline elapsed after 200ms)",
+        // The deadline names the tasks it cut off, with how long each had run.
+        "TaskGroup timed out! (deadline elapsed after 200ms; still running: slow_task (",
+        "), slow_task (",
+        "), slow_task (",
         "2. an outer tokio::time::timeout",
         r#"(task "slow" was cancelled)"#,
         "deadline hit; group cancelled",

@@ -36,8 +36,8 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::branch::{
-    Branch, FanOut, MakeTask, SpawnFanOut, SpawnTask, Task, fan_out, spawn_fan_out, spawn_task,
-    task,
+    Branch, FanOut, MakeTask, Running, SpawnFanOut, SpawnTask, Task, fan_out, spawn_fan_out,
+    spawn_task, task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -112,6 +112,7 @@ pin_project! {
         cancel: fn(Pin<&mut B>, &mut Core),
         take: fn(Pin<&mut B>) -> Option<V>,
         orphan: fn(Pin<&mut B>, &mut Vec<(TaskName, Orphan)>),
+        running: fn(&B, &mut Vec<Running>),
     }
 }
 
@@ -122,6 +123,7 @@ fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
         cancel: B::cancel,
         take: B::take_output,
         orphan: B::orphan,
+        running: B::running,
     }
 }
 
@@ -146,6 +148,10 @@ impl<B, V> Branch for Checked<B, V> {
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
         let this = self.project();
         (this.orphan)(this.branch, orphans);
+    }
+
+    fn running(&self, out: &mut Vec<Running>) {
+        (self.running)(&self.branch, out);
     }
 }
 

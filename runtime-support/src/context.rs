@@ -280,20 +280,38 @@ pub(crate) fn signal_here() -> Arc<Signal> {
 /// For a group that starts now: the enclosing group's signal and the task it runs in.
 pub(crate) fn enclosing() -> Option<(Arc<Signal>, TaskName)> {
     let parent = current_signal()?;
+    let key = current_task().unwrap_or(TaskName::new("task"));
+    Some((parent, key))
+}
+
+/// The child of the current group being polled, if it is known.
+fn current_task() -> Option<TaskName> {
     let key = Key {
         name: KEY_NAME.get(),
         index: KEY_INDEX.get(),
     };
-    let key = if key.name.is_empty() && key.index == Key::DYNAMIC.index {
+    if key.name.is_empty() && key.index == Key::DYNAMIC.index {
         peek(&DYNAMIC_KEY)
     } else {
         key.name()
-    };
-    let key = key.unwrap_or(TaskName::new("task"));
-    Some((parent, key))
+    }
+}
+
+/// The child being polled was told that its group is cancelling: if the grace period runs
+/// out before it finishes, it is reported.
+#[cold]
+fn told(signal: &Signal) {
+    if let Some(task) = current_task() {
+        signal.told(task);
+    }
 }
 
 /// Waits until the enclosing group begins cancelling, and tells why.
+///
+/// A task whose `cancelled()` resolved was told to cancel: if the group's grace period runs
+/// out before the task finishes, the group fails with a [`GraceElapsed`](crate::GraceElapsed)
+/// leaf under its name, so that a cleanup cut short is never silent. A task that never looked
+/// at cancellation and is dropped is a plain cancellation, not an error.
 ///
 /// This is taskgroup's `except asyncio.CancelledError:` block: a child that wants to clean up
 /// asynchronously when its group is cancelled races its work against `cancelled()`. The group
@@ -339,6 +357,7 @@ pub async fn cancelled() -> CancelReason {
     match current_signal() {
         Some(signal) => {
             signal.token().cancelled_owned().await;
+            told(&signal);
             signal.reason()
         }
         None => std::future::pending().await,
@@ -346,7 +365,17 @@ pub async fn cancelled() -> CancelReason {
 }
 
 /// Whether the enclosing group has begun cancelling. `false` outside of any group.
+///
+/// A task that sees `true` here (or whose [`cancelled`] resolved) was told to cancel: if the
+/// group's grace period runs out before it finishes, the group fails with a
+/// [`GraceElapsed`](crate::GraceElapsed) leaf under its name.
 pub fn is_cancelled() -> bool {
     // A group without a signal is not cancelling.
-    made_signal().is_some_and(|signal| signal.is_cancelling())
+    made_signal().is_some_and(|signal| {
+        let cancelling = signal.is_cancelling();
+        if cancelling {
+            told(&signal);
+        }
+        cancelling
+    })
 }

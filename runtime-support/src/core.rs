@@ -12,6 +12,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::cancel::{CancelReason, Cancelled};
 use crate::context::{current_signal, enclosing, in_group, made_signal};
+use crate::elapsed::GraceElapsed;
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::policy;
 use crate::signal::{Content, Hop, Mail, Orphan, Signal};
@@ -144,6 +145,9 @@ pub struct Core {
     finished: bool,
     /// First-success mode: a task succeeded.
     won: bool,
+    /// The grace period ran out: a spawned child whose abort is joined from now on, and that
+    /// was told to cancel, was cut off in its cleanup.
+    grace_ran_out: bool,
 }
 
 /// The part of a [`Core`] that a group which runs to success never needs.
@@ -212,6 +216,7 @@ impl Core {
             accepting: true,
             finished: false,
             won: false,
+            grace_ran_out: false,
         }
     }
 
@@ -267,6 +272,40 @@ impl Core {
             self.in_flight += 1;
         }
         true
+    }
+
+    /// The grace period ran out: children still cleaning up are cut off.
+    #[cold]
+    pub(crate) fn grace_ran_out(&mut self) {
+        self.grace_ran_out = true;
+    }
+
+    /// `task` was dropped now, when the grace period ran out: reported if it was cleaning up.
+    #[cold]
+    pub(crate) fn cut_off(&mut self, task: TaskName) {
+        let told = self
+            .signal
+            .as_ref()
+            .is_some_and(|signal| signal.was_told(&task));
+        if policy::cut_off(told, self.grace_ran_out) {
+            let grace = self.options.grace.unwrap_or_default();
+            self.fail(task, Box::new(GraceElapsed::new(grace)));
+        }
+    }
+
+    /// A spawned child's abort was joined: reported if it cut the child off in its cleanup.
+    #[inline]
+    pub(crate) fn aborted(&mut self, task: TaskName) {
+        if self.grace_ran_out {
+            self.cut_off(task);
+        }
+    }
+
+    /// The instant a task starts now, if the group keeps start times: a group with a
+    /// deadline does, to say how long each task still running at the deadline had run.
+    #[inline]
+    pub(crate) fn start_time(&self) -> Option<tokio::time::Instant> {
+        self.options.timeout.map(|_| tokio::time::Instant::now())
     }
 
     /// A started task finished or was dropped.

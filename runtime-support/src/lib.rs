@@ -26,7 +26,7 @@ mod trace;
 pub use crate::cancel::{CancelReason, Cancelled};
 pub use crate::context::{cancelled, is_cancelled};
 pub use crate::core::Mode;
-pub use crate::elapsed::Elapsed;
+pub use crate::elapsed::{Elapsed, GraceElapsed};
 pub use crate::error_group::{BoxError, ErrorGroup, TaskName};
 pub use crate::future::{TaskResult, infallible, settled};
 pub use crate::scope::{Group, Scope, TaskHandle, scope};

@@ -19,6 +19,11 @@
 //! 4. **An imperative body outlives its tasks' cancellation only while nothing failed.**
 //!    When the group was cancelled on purpose or a task won the race, the body still makes
 //!    the value; an error or a panic ends it with the tasks ([`keeps_body`]).
+//! 5. **A cleanup cut short is an error.** A task that was told to cancel (its `cancelled()`
+//!    resolved, or its `is_cancelled()` returned `true`) and is dropped when the grace
+//!    period runs out, before it finished, fails its group with a
+//!    [`GraceElapsed`](crate::GraceElapsed) under its name ([`cut_off`]); a task that never
+//!    looked at cancellation and is dropped is a cancellation the group caused.
 
 use std::any::Any;
 
@@ -79,4 +84,10 @@ pub(crate) fn keeps_body(reason: CancelReason, errors: bool, won: bool, panic: b
             CancelReason::Cancelled | CancelReason::SiblingSucceeded
         )
         && (won || !errors)
+}
+
+/// Whether a task dropped or aborted now is reported as cut off in its cleanup: it was `told`
+/// to cancel, and the drop is the end of the grace period (`grace_ran_out`).
+pub(crate) const fn cut_off(told: bool, grace_ran_out: bool) -> bool {
+    told && grace_ran_out
 }

@@ -3,13 +3,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Wake, Waker};
 
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::branch::Branch;
@@ -232,7 +233,11 @@ fn drive<B: Branch>(
         {
             timers.as_mut().project().deadline.set(None);
             let timeout = core.options.timeout.unwrap_or_default();
-            core.fail(TaskName::new("deadline"), Box::new(Elapsed::new(timeout)));
+            let running = still_running(branches.as_ref().get_ref(), timeout);
+            core.fail(
+                TaskName::new("deadline"),
+                Box::new(Elapsed::new(timeout, running)),
+            );
             core.stop_accepting();
             reason = Some(CancelReason::Deadline);
         }
@@ -350,6 +355,7 @@ fn react<B: Branch>(
                     .is_some_and(|sleep| sleep.poll(cx).is_ready())
             });
             if expired && !done {
+                report_overruns(branches.as_ref().get_ref(), core);
                 branches.as_mut().cancel(core);
                 *phase = Phase::Draining;
                 return true;
@@ -358,4 +364,39 @@ fn react<B: Branch>(
         Phase::Draining | Phase::Done => {}
     }
     false
+}
+
+/// The children still running when the deadline fires, with how long each had run; one
+/// without a start time started with the group, `timeout` ago.
+#[cold]
+fn still_running<B: Branch>(branches: &B, timeout: Duration) -> Vec<(TaskName, Duration)> {
+    let mut running = Vec::new();
+    branches.running(&mut running);
+    let now = Instant::now();
+    running
+        .into_iter()
+        .map(|child| {
+            let ran = child.at.map_or(timeout, |at| now.duration_since(at));
+            (child.task, ran)
+        })
+        .collect()
+}
+
+/// The grace period ran out: every in-place child still running that was told to cancel (and
+/// so was cleaning up) is dropped now with a [`GraceElapsed`](crate::GraceElapsed) error under
+/// its name. A spawned one is aborted, and reported when it is joined, if the abort cut it off
+/// (`Core::aborted`): it may finish first. A scope's body that keeps running is not dropped,
+/// and not reported.
+#[cold]
+fn report_overruns<B: Branch>(branches: &B, core: &mut Core) {
+    core.grace_ran_out();
+    let mut running = Vec::new();
+    branches.running(&mut running);
+    let keeps_body = core.keeps_body();
+    for child in running {
+        if child.spawned || (keeps_body && child.task == TaskName::new("body")) {
+            continue;
+        }
+        core.cut_off(child.task);
+    }
 }

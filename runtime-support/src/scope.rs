@@ -18,9 +18,10 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::branch::Branch;
+use crate::branch::{Branch, Running};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
 use crate::context::{in_task, signal_here};
@@ -249,6 +250,8 @@ pin_project! {
     struct Named<F> {
         name: TaskName,
         span: GroupSpan,
+        // When it started, in a group that keeps start times.
+        at: Option<Instant>,
         #[pin]
         fut: F,
     }
@@ -276,6 +279,8 @@ impl<F: Future> Future for Named<F> {
 struct NamedHandle {
     name: TaskName,
     handle: AbortOnDropHandle<Result<(), BoxError>>,
+    // When it started, in a group that keeps start times.
+    at: Option<Instant>,
 }
 
 impl Future for NamedHandle {
@@ -331,11 +336,18 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
             match queue.pop_front() {
                 Some(Queued::Local(name, fut)) => {
                     let span = trace::task_span(|| name.clone(), &core.options);
-                    local.push(Named { name, span, fut });
+                    let at = core.start_time();
+                    local.push(Named {
+                        name,
+                        span,
+                        at,
+                        fut,
+                    });
                 }
                 Some(Queued::Spawned(name, fut)) => {
                     let handle = spawn_child(core, &name, fut);
-                    spawned.push(NamedHandle { name, handle });
+                    let at = core.start_time();
+                    spawned.push(NamedHandle { name, handle, at });
                 }
                 None => core.release(),
             }
@@ -450,6 +462,37 @@ where
         for child in std::mem::take(self.project().spawned) {
             orphans.push((child.name, orphan(child.handle)));
         }
+    }
+
+    fn running(&self, out: &mut Vec<Running>) {
+        if self.body.is_some() {
+            // It started with the group.
+            out.push(Running {
+                task: TaskName::new("body"),
+                at: None,
+                spawned: false,
+            });
+        }
+        // The sets list their newest child first: in start order, the oldest first.
+        let local = out.len();
+        for child in Pin::new(&self.local).iter_pin_ref() {
+            let child = child.get_ref();
+            out.push(Running {
+                task: child.name.clone(),
+                at: child.at,
+                spawned: false,
+            });
+        }
+        out[local..].reverse();
+        let spawned = out.len();
+        for child in &self.spawned {
+            out.push(Running {
+                task: child.name.clone(),
+                at: child.at,
+                spawned: true,
+            });
+        }
+        out[spawned..].reverse();
     }
 }
 

@@ -30,6 +30,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -71,6 +72,10 @@ struct Slow {
     /// Set when this group was dropped before it ended: mail is then passed on to the
     /// enclosing group, inside a nested group with this message.
     forward: Option<Cow<'static, str>>,
+    /// The children that were told the group is cancelling (their `cancelled()` resolved, or
+    /// their `is_cancelled()` returned `true`): dropped when the grace runs out, they are
+    /// reported.
+    told: HashSet<TaskName>,
 }
 
 impl fmt::Debug for Signal {
@@ -193,6 +198,16 @@ impl Signal {
 
     /// Whether something was handed to this group and not taken yet.
     #[inline]
+    /// `task` was told that the group is cancelling.
+    pub(crate) fn told(&self, task: TaskName) {
+        self.slow().told.insert(task);
+    }
+
+    /// Whether `task` was told that the group is cancelling.
+    pub(crate) fn was_told(&self, task: &TaskName) -> bool {
+        self.slow().told.contains(task)
+    }
+
     pub(crate) fn has_mail(&self) -> bool {
         self.has_mail.load(Ordering::Acquire)
     }

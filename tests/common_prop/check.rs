@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use taskgroup::error_group::Member;
-use taskgroup::{Elapsed, ErrorGroup};
+use taskgroup::{Elapsed, ErrorGroup, GraceElapsed};
 
 use super::interp::{Boom, Event, NodeError, PanicPayload, Value, What};
 use super::model::{End, Fate, Prediction, Tri};
@@ -53,6 +53,8 @@ impl std::fmt::Debug for Outcome {
 pub struct Observed {
     pub outcome: Outcome,
     pub events: Vec<Event>,
+    /// The leaves that were told their group is cancelling.
+    pub told: Vec<u32>,
     /// Leaves alive right when the root returned or was dropped.
     pub live_at_end: usize,
     /// Leaves of the test's own task alive right then.
@@ -110,6 +112,7 @@ fn observed_fates(plan: &Plan, events: &[Event]) -> Result<Vec<Fate>, String> {
 enum Reported {
     Boom(u32),
     Elapsed,
+    Grace,
     Other(String),
 }
 
@@ -135,6 +138,8 @@ fn flatten(group: &ErrorGroup, path: &mut Vec<String>, flat: &mut Flat) {
                     Reported::Boom(boom.0)
                 } else if error.downcast_ref::<Elapsed>().is_some() {
                     Reported::Elapsed
+                } else if error.downcast_ref::<GraceElapsed>().is_some() {
+                    Reported::Grace
                 } else {
                     Reported::Other(format!("{error} ({error:?})"))
                 };
@@ -326,7 +331,7 @@ pub fn check(
                     let Some(group) = error.downcast_ref::<ErrorGroup>() else {
                         return Err(format!("the root failed with a non-group error: {error}"));
                     };
-                    check_errors(plan, &fates, &raised, group, prediction)?;
+                    check_errors(plan, &fates, &raised, &observed.told, group, prediction)?;
                 }
             }
         }
@@ -410,11 +415,13 @@ fn check_outcome(plan: &Plan, outcome: &Outcome, prediction: &Prediction) -> Res
 }
 
 /// Every error raised appears exactly once, at its task's path, nested as its groups are;
-/// nothing else appears but the deadlines that fired.
+/// nothing else appears but the deadlines that fired and the leaves (`told`) that were cut
+/// off in their cleanup when a grace period ran out.
 fn check_errors(
     plan: &Plan,
     fates: &[Fate],
     raised: &[(u32, u64)],
+    told: &[u32],
     group: &ErrorGroup,
     prediction: Option<&Prediction>,
 ) -> Result<(), String> {
@@ -505,6 +512,39 @@ fn check_errors(
                     ));
                 }
             }
+            Reported::Grace => {
+                // A leaf that was told to cancel and dropped when its group's grace ran out.
+                let leaf = (0..plan.leaves.len()).find(|&id| plan.leaves[id].path == *path);
+                let Some(id) = leaf else {
+                    return Err(format!(
+                        "GRACE: a GraceElapsed at {path:?}, where no leaf is"
+                    ));
+                };
+                if !told.contains(&(id as u32)) {
+                    return Err(format!(
+                        "GRACE: leaf {id} is reported cut off in its cleanup, but it was never told to cancel"
+                    ));
+                }
+                if !matches!(
+                    fates[id],
+                    Fate::Ran {
+                        end: Some((End::Dropped, _)),
+                        ..
+                    }
+                ) {
+                    return Err(format!(
+                        "GRACE: leaf {id} is reported cut off in its cleanup, but it was not dropped ({})",
+                        fmt_fate(&fates[id])
+                    ));
+                }
+                seen[id] += 1;
+                if seen[id] > 1 {
+                    return Err(format!(
+                        "DUPLICATE: leaf {id} is reported {} times",
+                        seen[id]
+                    ));
+                }
+            }
             Reported::Other(what) => {
                 return Err(format!(
                     "NOT AN ERROR: {what} is reported at {path:?}: a cancellation the group \
@@ -558,6 +598,16 @@ fn check_errors(
                     Some(Reported::Elapsed) => group_at
                         .get(group_path.as_slice())
                         .and_then(|gid| prediction.elapsed_at.get(&(*gid as u32)).copied()),
+                    // When the grace ran out: the instant the leaf was dropped.
+                    Some(Reported::Grace) => (0..plan.leaves.len())
+                        .find(|&id| plan.leaves[id].path == *path)
+                        .and_then(|id| match fates[id] {
+                            Fate::Ran {
+                                end: Some((End::Dropped, t)),
+                                ..
+                            } => Some(t),
+                            _ => None,
+                        }),
                     Some(Reported::Other(_)) => None,
                     None => group_at
                         .get(path.as_slice())

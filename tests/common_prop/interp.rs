@@ -112,6 +112,9 @@ pub struct Ctx {
     leaf_tasks: Vec<u32>,
     /// What a group returned that it may not: checked with the rest at the end.
     pub violations: Mutex<Vec<String>>,
+    /// The leaves that were told their group is cancelling (their `cancelled()` resolved):
+    /// dropped when a grace period runs out, they are reported as `GraceElapsed`.
+    pub told: Mutex<Vec<u32>>,
 }
 
 impl Ctx {
@@ -124,6 +127,7 @@ impl Ctx {
             trackers: (0..plan.groups.len()).map(|_| Tracker::default()).collect(),
             leaf_tasks: plan.leaves.iter().map(|leaf| leaf.task).collect(),
             violations: Mutex::new(Vec::new()),
+            told: Mutex::new(Vec::new()),
         })
     }
 
@@ -257,6 +261,11 @@ async fn leaf_future(ctx: &Arc<Ctx>, leaf: &PLeaf) -> Result<Value, NodeError> {
                 _ = taskgroup::cancelled() => true,
             };
             if cancelled {
+                life.ctx
+                    .told
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(id);
                 tokio::time::sleep(ms(*clean)).await;
                 if *fail {
                     life.end(What::Err);

@@ -110,6 +110,7 @@ pub async fn observe_root(
     Observed {
         outcome,
         events: ctx.events(),
+        told: ctx.told.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         live_at_end,
         live_in_place_at_end,
         live_after_tick,

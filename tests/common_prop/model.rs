@@ -102,11 +102,14 @@ fn race(t: u64, task: u32, cut: Option<Cut>) -> Race {
     }
 }
 
-/// What the enclosing groups do to a node: when its signal is cancelled, when it is dropped.
+/// What the enclosing groups do to a node: when its signal is cancelled, when it is dropped,
+/// and when its own group's grace period ends (a child told to cancel and dropped by that
+/// cut, not by an enclosing group's, is reported as `GraceElapsed`).
 #[derive(Clone, Copy, Debug, Default)]
 struct Ext {
     soft: Option<Cut>,
     hard: Option<Cut>,
+    grace: Option<Cut>,
 }
 
 /// How a leaf's life ends.
@@ -196,6 +199,7 @@ pub fn predict(plan: &Plan) -> Prediction {
     let ext = Ext {
         soft: cut,
         hard: cut,
+        grace: None,
     };
     let sim = model.group(&plan.root, 0, ext);
     let mut fates: BTreeMap<u32, Vec<Fate>> = BTreeMap::new();
@@ -400,6 +404,8 @@ impl Model {
 
     fn leaf(&self, leaf: &PLeaf, start: u64, ext: Ext) -> Sim {
         let mut sim = Sim::default();
+        // When a cleanup leaf is told that its group is cancelling.
+        let mut told: Option<u64> = None;
         let natural: Option<(u64, End)> = match &leaf.kind {
             PKind::Ok(d) => Some((start + d, End::Ok)),
             PKind::Fail(d) => Some((start + d, End::Err)),
@@ -411,7 +417,10 @@ impl Model {
                 match (work, ext.soft) {
                     // Work done when the cancellation arrives counts as done (biased select).
                     (Some(w), soft) if soft.is_none_or(|s| w <= s.at) => Some((w, End::Ok)),
-                    (_, Some(s)) => Some((s.at.max(start) + clean, cleanup_end)),
+                    (_, Some(s)) => {
+                        told = Some(s.at.max(start));
+                        Some((s.at.max(start) + clean, cleanup_end))
+                    }
                     (_, None) => None,
                 }
             }
@@ -421,12 +430,39 @@ impl Model {
             start,
             end: h.map(|h| (End::Dropped, h.at)),
         };
+        // Told, then dropped by its own group's grace period: the group reports it. Certain
+        // when that cut is the only one at its instant and comes after the leaf was told.
+        let cut_off = |sim: &mut Sim, certain: bool| {
+            let (Some(told), Some(grace), Some(hard)) = (told, ext.grace, ext.hard) else {
+                return;
+            };
+            if hard.at != grace.at || hard.at < told {
+                return;
+            }
+            let sure = certain && hard.tag == grace.tag && told < hard.at;
+            sim.err = sim.err.or(if sure { Tri::Yes } else { Tri::Maybe });
+            if !sure {
+                sim.inexact.push(format!(
+                    "leaf {} may be cut off in its cleanup at {}",
+                    leaf.id, hard.at
+                ));
+            }
+        };
         let fates = match natural {
-            None => vec![dropped_at(ext.hard)],
+            None => {
+                cut_off(&mut sim, true);
+                vec![dropped_at(ext.hard)]
+            }
             Some((t, end)) => match race(t, leaf.task, ext.hard) {
-                Race::Cut => vec![dropped_at(ext.hard)],
+                Race::Cut => {
+                    cut_off(&mut sim, true);
+                    vec![dropped_at(ext.hard)]
+                }
                 race => {
                     let certain = race == Race::Event;
+                    if !certain {
+                        cut_off(&mut sim, false);
+                    }
                     sim.end = Some(t);
                     sim.end_maybe = !certain;
                     match end {
@@ -487,21 +523,24 @@ impl Model {
         // decided to drop its children.
         let mut tcs: Option<Cut> = None;
         let mut own_hard: Option<Cut> = None;
+        // `own_hard` when it is the end of the group's grace period.
+        let mut own_grace: Option<Cut> = None;
         let mut elapsed = Tri::No;
         let mut err = Tri::No;
         let mut panic = Tri::No;
         // The initial children's values, for the scope's body.
         let mut values: Vec<Option<Option<Value>>> = vec![None; initial];
 
-        let child_ext = |tcs: Option<Cut>, own_hard: Option<Cut>| Ext {
+        let child_ext = |tcs: Option<Cut>, own_hard: Option<Cut>, own_grace: Option<Cut>| Ext {
             soft: min_cut(ext.soft, tcs),
             hard: min_cut(ext.hard, own_hard),
+            grace: own_grace,
         };
 
         kids.start_queued(
             self,
             start,
-            child_ext(tcs, own_hard),
+            child_ext(tcs, own_hard, own_grace),
             task,
             false,
             &mut out.fates,
@@ -647,17 +686,19 @@ impl Model {
                     },
                     _ => Cut { at: t, tag: own },
                 });
+                own_grace = own_hard.filter(|_| group.grace.is_some() && !panics_at_t);
                 new_cut = true;
             } else if !running && panics_at_t && own_hard.is_none_or(|h| h.at > t) {
                 // A panic during the grace period drops everything at once.
                 own_hard = Some(Cut { at: t, tag: own });
+                own_grace = None;
                 new_cut = true;
             }
             if new_cut {
                 // The child that caused the cut keeps its simulation (its event came first);
                 // the others are simulated again under the new cuts (what they did before t
                 // does not change).
-                let new_ext = child_ext(tcs, own_hard);
+                let new_ext = child_ext(tcs, own_hard, own_grace);
                 for index in 0..kids.state.len() {
                     if !sure_cause && !from_parent && other_causes == [index] {
                         continue;
@@ -670,7 +711,7 @@ impl Model {
             }
             let hard = min_cut(ext.hard, own_hard);
             let soft = min_cut(ext.soft, tcs);
-            let now_ext = child_ext(tcs, own_hard);
+            let now_ext = child_ext(tcs, own_hard, own_grace);
 
             // 3. Children that end at t hand in their results.
             let mut freed = 0usize;

@@ -25,6 +25,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use tokio::task::JoinError;
+use tokio::time::Instant;
 
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -53,6 +54,21 @@ pub trait Branch {
     /// The group is dropped before it ended: aborts the spawned children still running and
     /// moves them to `orphans`, for the enclosing group to join.
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>);
+    /// The children still running: what a deadline and the end of a grace period report.
+    fn running(&self, out: &mut Vec<Running>);
+}
+
+/// A child still running, as [`Branch::running`] lists it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Running {
+    pub(crate) task: TaskName,
+    /// When it started, if the group keeps start times (a group with a deadline does, see
+    /// [`Core::start_time`]).
+    pub(crate) at: Option<Instant>,
+    /// It runs on the runtime's workers: whether it finishes before its abort lands is known
+    /// only when it is joined.
+    pub(crate) spawned: bool,
 }
 
 /// The empty end of a list of branches.
@@ -66,6 +82,7 @@ impl Branch for () {
         Some(())
     }
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
+    fn running(&self, _: &mut Vec<Running>) {}
 }
 
 pin_project! {
@@ -111,6 +128,10 @@ impl<H: Branch, T: Branch> Branch for Cons<H, T> {
         let this = self.project();
         this.head.orphan(orphans);
         this.tail.orphan(orphans);
+    }
+    fn running(&self, out: &mut Vec<Running>) {
+        self.head.running(out);
+        self.tail.running(out);
     }
 }
 
@@ -165,11 +186,18 @@ pub(crate) fn settle<R: TaskResult>(
     }
 }
 
-/// Settles a spawned child's join result: an abort the group caused settles nothing.
+/// Settles a spawned child's join result: an abort the group caused settles nothing, unless
+/// it cut off a child that was cleaning up when the grace period ran out.
 pub(crate) fn settle_joined<R: TaskResult>(
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
     joined: Result<R, JoinError>,
 ) -> Option<R::Ok> {
-    settle(core, task, policy::joined(joined)?)
+    match policy::joined(joined) {
+        Some(outcome) => settle(core, task, outcome),
+        None => {
+            core.aborted(task());
+            None
+        }
+    }
 }

@@ -6,9 +6,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
+use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{Branch, orphan, poll_caught, settle, settle_joined, spawn_child};
+use super::{Branch, Running, orphan, poll_caught, settle, settle_joined, spawn_child};
 use crate::context::in_named;
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -24,6 +25,8 @@ pin_project! {
         name: &'static str,
         span: SpanSlot,
         started: bool,
+        // When it started, in a group that keeps start times.
+        at: Option<Instant>,
         #[pin]
         fut: Option<F>,
         out: Option<T>,
@@ -41,6 +44,7 @@ where
         name,
         span: SpanSlot::new(),
         started: false,
+        at: None,
         fut: Some(fut),
         out: None,
     }
@@ -68,6 +72,7 @@ where
                 return Poll::Ready(());
             }
             *this.started = true;
+            *this.at = core.start_time();
         }
         let name = *this.name;
         let outcome = {
@@ -97,12 +102,23 @@ where
     }
 
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
+
+    fn running(&self, out: &mut Vec<Running>) {
+        if self.started && self.fut.is_some() {
+            out.push(Running {
+                task: TaskName::new(self.name),
+                at: self.at,
+                spawned: false,
+            });
+        }
+    }
 }
 
 /// The state of a spawned task whose future is `F` and whose output is `O`.
 enum Spawned<F, O> {
     Waiting(F),
-    Running(AbortOnDropHandle<O>),
+    // With the instant it started, in a group that keeps start times.
+    Running(AbortOnDropHandle<O>, Option<Instant>),
     Done,
 }
 
@@ -110,7 +126,7 @@ impl<F, O> std::fmt::Debug for Spawned<F, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Spawned::Waiting(_) => "Waiting",
-            Spawned::Running(_) => "Running",
+            Spawned::Running(..) => "Running",
             Spawned::Done => "Done",
         })
     }
@@ -168,9 +184,9 @@ where
             let Spawned::Waiting(fut) = std::mem::replace(this.state, Spawned::Done) else {
                 unreachable!("checked above")
             };
-            *this.state = Spawned::Running(spawn_child(core, this.name, fut));
+            *this.state = Spawned::Running(spawn_child(core, this.name, fut), core.start_time());
         }
-        let Spawned::Running(handle) = this.state else {
+        let Spawned::Running(handle, _) = this.state else {
             return Poll::Ready(());
         };
         let joined = ready!(Pin::new(handle).poll(cx));
@@ -185,7 +201,7 @@ where
         match this.state {
             Spawned::Waiting(_) => *this.state = Spawned::Done,
             // Aborted, and still joined: the driver polls it until it is gone.
-            Spawned::Running(handle) => {
+            Spawned::Running(handle, _) => {
                 trace::task_cancelled(this.name);
                 handle.abort();
             }
@@ -199,10 +215,20 @@ where
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
         let this = self.project();
-        if let Spawned::Running(_) = this.state
-            && let Spawned::Running(handle) = std::mem::replace(this.state, Spawned::Done)
+        if let Spawned::Running(..) = this.state
+            && let Spawned::Running(handle, _) = std::mem::replace(this.state, Spawned::Done)
         {
             orphans.push((this.name.clone(), orphan(handle)));
+        }
+    }
+
+    fn running(&self, out: &mut Vec<Running>) {
+        if let Spawned::Running(_, at) = &self.state {
+            out.push(Running {
+                task: self.name.clone(),
+                at: *at,
+                spawned: true,
+            });
         }
     }
 }
