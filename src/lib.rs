@@ -35,7 +35,10 @@
 //!    workers is joined, not just aborted.
 //! 2. **Fail fast.** The first error cancels every other task and the group starts no new
 //!    one. In-place siblings are dropped at that instant; spawned ones are aborted, so they
-//!    stop at their next `.await`.
+//!    stop at their next `.await`. A sibling (or a scope's body) that is ready at that
+//!    instant and was not polled since the failure is polled once more, so that an error it
+//!    had due then is collected, and none runs past its next `.await`: as Python runs the
+//!    steps already scheduled for that instant and cancels each task at its next `await`.
 //! 3. **Errors arrive as a group.** Every error that happened before the cancellation settled
 //!    is collected, with the name of its task, into one [`ErrorGroup`], in completion order.
 //!    Even a single error arrives wrapped. Cancellations the group caused are not errors.

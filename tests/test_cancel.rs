@@ -947,3 +947,106 @@ async fn errors_of_a_nested_group_dropped_in_a_fan_out_item_are_filed_under_that
     let error = outer.await.unwrap_err();
     assert_inner_failed_under(&error, "items[1]");
 }
+
+// ---------------------------------------------------------------------------------------------
+// After the first failure, a sibling runs at most to its next `.await`
+// ---------------------------------------------------------------------------------------------
+
+/// CPython's `test_nested_groups_both_cancelled`: `b` is at its first `.await` when `a`
+/// fails; it is polled once more at that instant (so an error it had due then would be
+/// kept), reaches its second `.await`, and is cancelled there.
+async fn runs_on(flag: &std::sync::atomic::AtomicBool) -> Result<(), ErrorGroup> {
+    group! {
+        a = async {
+            tokio::task::yield_now().await;
+            Err::<(), _>(io::Error::other("boom"))
+        };
+        b = async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            flag.store(true, Ordering::SeqCst);
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), ()) = (a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sibling_ready_at_the_failure_stops_at_its_next_await() {
+    let flag = std::sync::atomic::AtomicBool::new(false);
+    let errors = runs_on(&flag).await.unwrap_err();
+    assert_eq!(task_names(&errors), ["a"]);
+    assert!(!flag.load(Ordering::SeqCst), "b ran past its next await");
+}
+
+/// Returns `Pending` once, waking itself at once (`yield_now` defers its wake-up to the end
+/// of the runtime's poll, so a group polled again in that poll would not see it).
+async fn wake_at_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+}
+
+/// The same for the items of a fan-out, which a pass polls only when they woke (and of
+/// which `FuturesUnordered` polls only a few per call when they keep waking themselves).
+async fn items_run_on(finished: &AtomicUsize) -> Result<(), ErrorGroup> {
+    group! {
+        _ = for i in 0..6usize => async move {
+            wake_at_once().await;
+            if i == 5 {
+                return Err(io::Error::other("boom"));
+            }
+            for _ in 0..4 {
+                wake_at_once().await;
+            }
+            finished.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        };
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn fan_out_items_ready_at_the_failure_stop_at_their_next_await() {
+    let finished = AtomicUsize::new(0);
+    let errors = items_run_on(&finished).await.unwrap_err();
+    assert_eq!(task_names(&errors), ["_[5]"]);
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "items ran on past the failure"
+    );
+}
+
+/// A scope's body that handles an inner scope's failure and awaits again is cancelled at
+/// that await once the outer scope fails.
+#[tokio::test]
+async fn a_scope_body_ready_at_the_failure_stops_at_its_next_await() {
+    let ran_on = std::sync::atomic::AtomicBool::new(false);
+    let result = taskgroup::scope(async |outer| {
+        let inner = taskgroup::scope(async |_inner| {
+            outer.spawn(async { Err::<(), _>(io::Error::other("outer task failed")) });
+            Err::<(), _>(io::Error::other("inner body failed"))
+        })
+        .await;
+        assert!(inner.is_err());
+        tokio::task::yield_now().await;
+        ran_on.store(true, Ordering::SeqCst);
+        Ok::<_, io::Error>(())
+    })
+    .await;
+    let errors = result.unwrap_err();
+    assert_eq!(task_names(&errors), ["task-0"]);
+    assert!(
+        !ran_on.load(Ordering::SeqCst),
+        "the body ran past its next await"
+    );
+}

@@ -90,6 +90,55 @@ thread_local! {
     static KEY_NAME: Cell<&'static str> = const { Cell::new(Key::NONE.name) };
     static KEY_INDEX: Cell<usize> = const { Cell::new(Key::NONE.index) };
     static DYNAMIC_KEY: Cell<Option<TaskName>> = const { Cell::new(None) };
+    // The pass of the group being polled over its children, and the first pass of its settle
+    // window (`u64::MAX`: none), for the children that a pass polls only when they woke (a
+    // fan-out's items, a scope's tasks): see [`may_poll`].
+    static PASS: Cell<u64> = const { Cell::new(0) };
+    static SETTLE_FROM: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// The group being polled starts its pass `pass` over its children; `settle_from` is the
+/// first pass of its settle window, or `u64::MAX`.
+#[inline]
+pub(crate) fn in_pass(pass: u64, settle_from: u64) {
+    PASS.set(pass);
+    SETTLE_FROM.set(settle_from);
+}
+
+/// Whether a child that a pass polls only when it woke may be polled now, given `stamp`,
+/// the pass it was last polled in; if so, the stamp becomes the current pass.
+///
+/// After the first failure (or the deadline, a winner, a cancellation from outside), the
+/// group polls once more the children that were ready at that instant but not yet polled,
+/// so that their errors are collected, and only those: a child polled in the pass that saw
+/// the failure, or since, is not polled again before the cancellation lands (its settle
+/// window), so that nothing runs past its next `.await` (Python cancels a task there).
+#[inline]
+pub(crate) fn may_poll(stamp: &mut u64) -> bool {
+    if *stamp >= SETTLE_FROM.get() {
+        return false;
+    }
+    *stamp = PASS.get();
+    true
+}
+
+/// The passes of the group being polled, saved by a frame around a nested poll.
+#[derive(Clone, Copy, Debug)]
+struct Passes(u64, u64);
+
+impl Passes {
+    /// Saves the current passes and clears them: a nested driver or a spawned child numbers
+    /// its own.
+    #[inline]
+    fn take() -> Passes {
+        Passes(PASS.replace(0), SETTLE_FROM.replace(u64::MAX))
+    }
+
+    #[inline]
+    fn restore(self) {
+        PASS.set(self.0);
+        SETTLE_FROM.set(self.1);
+    }
 }
 
 /// A group's driver is being polled: restores what was current before when dropped, even
@@ -97,6 +146,7 @@ thread_local! {
 pub(crate) struct Frame {
     state: State,
     key: Key,
+    passes: Passes,
     /// The previous signal, if this frame replaced it.
     signal: Option<Option<Arc<Signal>>>,
 }
@@ -106,10 +156,12 @@ pub(crate) struct Frame {
 #[inline]
 pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
     let key = replace_key(Key::NONE);
+    let passes = Passes::take();
     match signal {
         Some(signal) => Frame {
             state: STATE.replace(State::Group),
             key,
+            passes,
             signal: Some(SIGNAL.replace(Some(signal.clone()))),
         },
         None => {
@@ -117,6 +169,7 @@ pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
             Frame {
                 state,
                 key,
+                passes,
                 // A group without a signal is polled outside of any group: the signal slot
                 // is empty, unless it was first polled elsewhere (then it keeps the slot).
                 signal: (state == State::Group).then(|| SIGNAL.take()),
@@ -130,6 +183,7 @@ impl Drop for Frame {
     fn drop(&mut self) {
         let made = STATE.replace(self.state) == State::Group;
         set_key(self.key);
+        self.passes.restore();
         match self.signal.take() {
             Some(previous) => SIGNAL.set(previous),
             // A child made the signal of this lazy group: the slot is emptied again.
@@ -147,6 +201,7 @@ pub(crate) struct CarriedFrame<'a> {
     slot: &'a mut Option<Arc<Signal>>,
     state: State,
     key: Key,
+    passes: Passes,
     previous: Option<Arc<Signal>>,
 }
 
@@ -154,12 +209,14 @@ pub(crate) struct CarriedFrame<'a> {
 #[inline]
 pub(crate) fn enter_carried(slot: &mut Option<Arc<Signal>>) -> CarriedFrame<'_> {
     let key = replace_key(Key::NONE);
+    let passes = Passes::take();
     let state = STATE.replace(State::Group);
     let previous = SIGNAL.replace(slot.take());
     CarriedFrame {
         slot,
         state,
         key,
+        passes,
         previous,
     }
 }
@@ -169,6 +226,7 @@ impl Drop for CarriedFrame<'_> {
     fn drop(&mut self) {
         STATE.set(self.state);
         set_key(self.key);
+        self.passes.restore();
         *self.slot = SIGNAL.replace(self.previous.take());
     }
 }

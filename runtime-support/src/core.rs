@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::cancel::{CancelReason, Cancelled};
-use crate::context::{current_signal, enclosing, in_group, made_signal};
+use crate::context::{self, current_signal, enclosing, in_group, made_signal};
 use crate::elapsed::GraceElapsed;
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::policy;
@@ -148,6 +148,10 @@ pub struct Core {
     /// The grace period ran out: a spawned child whose abort is joined from now on, and that
     /// was told to cancel, was cut off in its cleanup.
     grace_ran_out: bool,
+    /// The driver's passes over the children, counted.
+    pass: u64,
+    /// The first pass of the settle window (`u64::MAX`: none), see [`context::may_poll`].
+    settle_from: u64,
 }
 
 /// The part of a [`Core`] that a group which runs to success never needs.
@@ -217,6 +221,8 @@ impl Core {
             finished: false,
             won: false,
             grace_ran_out: false,
+            pass: 0,
+            settle_from: u64::MAX,
         }
     }
 
@@ -272,6 +278,34 @@ impl Core {
             self.in_flight += 1;
         }
         true
+    }
+
+    /// Starts a pass of the driver over the children.
+    #[inline]
+    pub(crate) fn begin_pass(&mut self) {
+        self.pass += 1;
+        context::in_pass(self.pass, self.settle_from);
+    }
+
+    /// Opens the settle window after the pass that saw the failure: until it closes, no
+    /// child polled since that pass is polled again.
+    #[cold]
+    pub(crate) fn open_settle_window(&mut self) {
+        self.settle_from = self.pass;
+    }
+
+    #[cold]
+    pub(crate) fn close_settle_window(&mut self) {
+        self.settle_from = u64::MAX;
+        context::in_pass(self.pass, self.settle_from);
+    }
+
+    /// Whether the settle window is open: the children that every pass polls (the tasks of a
+    /// fixed group, a scope's body) were all polled in the pass that saw the failure, so they
+    /// are not polled in it.
+    #[inline]
+    pub(crate) fn settling(&self) -> bool {
+        self.settle_from != u64::MAX
     }
 
     /// The grace period ran out: children still cleaning up are cut off.

@@ -155,15 +155,20 @@ impl Wake for WokeFlag {
 
 /// When the group has decided to cancel (a failure, its deadline, a winner, a cancellation
 /// from outside) and before it does: polls the branches again while a child woke itself
-/// during the poll (a `FuturesUnordered` that yielded, a task that was ready at the same
-/// instant), so that every task already ready finishes and its error is kept. Runs only on
-/// the way into cancellation; bounded, and it stops when the task's tokio budget is spent.
-/// The driver polls the branches again right after, so what finished is seen there.
+/// during the poll (a `FuturesUnordered` that yielded before it polled every item that was
+/// ready), so that every task already ready at that instant is polled and its error is kept.
+/// Each child is polled at most once more: the settle window (`context::may_poll`) skips the
+/// ones the pass that saw the failure polled, and those polled since, so that none runs past
+/// its next `.await`. Runs only on the way into cancellation; bounded, and it stops when the
+/// task's tokio budget is spent. The driver polls the branches again right after, so what
+/// finished is seen there.
 fn poll_ready_siblings<B: Branch>(
     mut branches: Pin<&mut B>,
     core: &mut Core,
     cx: &mut Context<'_>,
 ) {
+    // Each child at most once more: not those the pass that saw the failure polled.
+    core.open_settle_window();
     for _ in 0..16 {
         if !tokio::task::coop::has_budget_remaining() {
             break;
@@ -173,6 +178,7 @@ fn poll_ready_siblings<B: Branch>(
             inner: cx.waker().clone(),
         });
         let waker = Waker::from(flag.clone());
+        core.begin_pass();
         let done = branches
             .as_mut()
             .poll_branch(&mut Context::from_waker(&waker), core)
@@ -182,6 +188,7 @@ fn poll_ready_siblings<B: Branch>(
             break;
         }
     }
+    core.close_settle_window();
 }
 
 /// The driver's view of a [`Run`]: everything but its span.
@@ -242,6 +249,7 @@ fn drive<B: Branch>(
             reason = Some(CancelReason::Deadline);
         }
 
+        core.begin_pass();
         let done = branches.as_mut().poll_branch(cx, core).is_ready();
         core.adopt();
         // Nothing to react to: no error, panic, cancellation, winner, deadline or hand-up.

@@ -24,7 +24,7 @@ use tokio_util::task::AbortOnDropHandle;
 use crate::branch::{Branch, Running};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
-use crate::context::{in_task, signal_here};
+use crate::context::{in_task, may_poll, signal_here};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::future::TaskResult;
@@ -249,6 +249,8 @@ pin_project! {
     /// An in-place child of a scope, with its name; panics are caught and returned.
     struct Named<F> {
         name: TaskName,
+        // The pass it was last polled in (`context::may_poll`).
+        stamp: u64,
         span: GroupSpan,
         // When it started, in a group that keeps start times.
         at: Option<Instant>,
@@ -261,6 +263,11 @@ impl<F: Future> Future for Named<F> {
     type Output = (TaskName, Result<F::Output, Payload>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        if !may_poll(this.stamp) {
+            // Polled since the failure: it waits, awake, for the cancellation.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let fut = this.fut;
         let polled = in_task(this.name, || {
             trace::in_span(this.span, || {
@@ -339,6 +346,7 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
                     let at = core.start_time();
                     local.push(Named {
                         name,
+                        stamp: 0,
                         span,
                         at,
                         fut,
@@ -368,6 +376,10 @@ fn poll_body<B>(
     let Some(fut) = body.as_mut().as_pin_mut() else {
         return;
     };
+    if core.settling() {
+        // Every pass polls it: it was polled in the one that saw the failure.
+        return;
+    }
     let polled = in_task(&TaskName::new("body"), || {
         catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
     });
@@ -415,9 +427,11 @@ where
                 settle_joined(core, || name, joined);
                 settled = true;
             }
-            if settled {
+            if settled && core.accepting() {
                 // The body may be waiting for the values just delivered: it goes on in this
                 // poll, not the next, so the scope ends at the instant its last task does.
+                // Not once the group stopped accepting tasks (a failure, its deadline, a
+                // winner, a cancellation): the body already had its step at this instant.
                 poll_body(this.body.as_mut(), this.out, cx, core);
             }
             let queued = !this.scope.queue().is_empty();

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{Branch, Running, orphan, pending, poll_caught, settle, settle_joined, spawn_child};
-use crate::context::{in_fan_out, in_index};
+use crate::context::{in_fan_out, in_index, may_poll};
 use crate::core::Core;
 use crate::error_group::TaskName;
 use crate::future::TaskResult;
@@ -230,6 +230,8 @@ pin_project! {
     #[derive(Debug)]
     struct Indexed<F> {
         index: usize,
+        // The pass it was last polled in (`context::may_poll`).
+        stamp: u64,
         span: GroupSpan,
         #[pin]
         fut: F,
@@ -241,6 +243,11 @@ impl<F: Future> Future for Indexed<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        if !may_poll(this.stamp) {
+            // Polled since the failure: it waits, awake, for the cancellation.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let index = *this.index;
         in_index(index);
         match trace::in_span(this.span, || poll_caught(this.fut, cx)) {
@@ -299,6 +306,7 @@ where
             core,
             |core, index, fut| Indexed {
                 index,
+                stamp: 0,
                 span: trace::task_span(|| TaskName::indexed(name, index), &core.options),
                 fut,
             },

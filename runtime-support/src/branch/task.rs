@@ -62,6 +62,10 @@ where
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
+        if core.settling() {
+            // Every pass polls it: it was polled in the one that saw the failure.
+            return Poll::Pending;
+        }
         if !*this.started {
             if !core.try_start() {
                 if core.accepting() {
