@@ -196,8 +196,6 @@ impl Signal {
         }
     }
 
-    /// Whether something was handed to this group and not taken yet.
-    #[inline]
     /// `task` was told that the group is cancelling.
     pub(crate) fn told(&self, task: TaskName) {
         self.slow().told.insert(task);
@@ -208,6 +206,8 @@ impl Signal {
         self.slow().told.contains(task)
     }
 
+    /// Whether something was handed to this group and not taken yet.
+    #[inline]
     pub(crate) fn has_mail(&self) -> bool {
         self.has_mail.load(Ordering::Acquire)
     }
