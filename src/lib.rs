@@ -156,7 +156,14 @@
 //! `supervisorScope`). `settle` runs every task to completion and binds each result as
 //! `Result<T, E>`, with `E` the task's own error type (`asyncio.gather(...,
 //! return_exceptions=True)`); it takes no `except*` arms, since nothing is raised but a
-//! deadline.
+//! deadline. So a `settle` group without a timeout needs no `Result` around it: it is the
+//! one form of `group!` that can stand in a function returning a plain value. What could
+//! still reach such a group from outside its tasks is never lost: when an enclosing group
+//! cancels it, it hands that group whatever is more than the cancellation (a task of its own
+//! that its grace period cut off) and waits to be dropped; errors that nested groups hand
+//! up to it when its tasks drop them before they end (a `select!` or a `timeout` around
+//! one) have no `Result` to travel in and are raised as a panic that shows them. With a
+//! timeout, the deadline is raised with `?` as in the other modes.
 //!
 //! ## `except*` arms
 //!

@@ -32,3 +32,96 @@ async fn settle_binds_every_result_and_lets_every_task_finish() -> Result<(), Er
     assert_eq!(c, ["fail 1", "fail 2"]);
     Ok(())
 }
+
+/// Without a timeout a settle-mode group raises nothing of its own: it needs no `Result`
+/// around it.
+async fn settled_without_result() -> (u64, String) {
+    group! {
+        #![mode = settle]
+        a = fetch(10);
+        b = fail(5);
+    }
+    (a.unwrap(), b.unwrap_err().to_string())
+}
+
+#[tokio::test(start_paused = true)]
+async fn settle_without_a_timeout_needs_no_result_around_it() {
+    assert_eq!(settled_without_result().await, (10, "fail 5".to_owned()));
+}
+
+async fn cleanup(n: u64) -> Result<u64, std::io::Error> {
+    taskgroup::cancelled().await;
+    tokio::time::sleep(Duration::from_millis(n)).await;
+    Ok(n)
+}
+
+/// Cancelled by its enclosing group, a settle-mode group without a timeout hands what it has
+/// to that group (here: the task its grace period cut off) and waits to be dropped.
+async fn settle_inside_a_failing_group() -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = Duration::from_millis(100)]
+        _ = fail(10);
+        settled = async {
+            group! {
+                #![mode = settle]
+                #![grace = Duration::from_millis(50)]
+                slow_cleanup = cleanup(200);
+                ignores = fetch(1000);
+            }
+            Ok::<_, std::io::Error>((slow_cleanup.is_ok(), ignores.is_ok()))
+        };
+    }
+    let _ = settled;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_settle_group_hands_its_errors_to_the_enclosing_group() {
+    let start = Instant::now();
+    let errors = settle_inside_a_failing_group().await.unwrap_err();
+    let leaves: Vec<String> = errors
+        .leaves()
+        .map(|leaf| format!("{}: {}", leaf.task, leaf.error))
+        .collect();
+    assert_eq!(
+        leaves,
+        [
+            "fail: fail 10".to_owned(),
+            "slow_cleanup: dropped when the grace period of 50ms ran out, before it finished \
+             cleaning up"
+                .to_owned(),
+        ]
+    );
+    // Filed under the task the settle group ran in.
+    assert_eq!(errors.members()[1].task().to_string(), "settled");
+    // The enclosing group dropped the waiting task when its own grace ended.
+    assert_eq!(start.elapsed(), Duration::from_millis(110));
+}
+
+/// A root settle-mode group without a timeout whose task drops a nested group that had
+/// collected an error: nothing encloses it and it has no `Result`, so the error is raised as
+/// a panic, not lost.
+async fn drops_a_failed_nested_group() -> u64 {
+    group! {
+        #![mode = settle]
+        a = async {
+            let nested = async {
+                group! {
+                    #![mode = supervise]
+                    _ = fail(1);
+                    _ = fetch(1000);
+                }
+                Ok::<_, ErrorGroup>(())
+            };
+            let _ = tokio::time::timeout(Duration::from_millis(10), nested).await;
+            Ok::<_, std::io::Error>(7u64)
+        };
+    }
+    a.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+#[should_panic(expected = "received errors that none of its tasks returned")]
+async fn errors_handed_up_to_a_root_settle_group_without_a_timeout_are_raised_as_a_panic() {
+    drops_a_failed_nested_group().await;
+}

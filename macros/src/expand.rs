@@ -248,10 +248,16 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let propagate = quote!(return #p::Propagate::propagate(#eg));
 
     if group.arms.is_empty() {
+        let failed = match (settle, &group.options.timeout) {
+            // Every task's result is bound: without a deadline nothing is raised with `?`.
+            (true, None) => quote!(#p::unraised(#eg).await),
+            (true, Some(_)) => quote!(return #p::SettlePropagate::propagate(#eg)),
+            (false, _) => propagate,
+        };
         return quote! {
             #lhs match #run {
                 #ok(#pattern) => #flat,
-                #err(#eg) => #propagate,
+                #err(#eg) => #failed,
             };
         };
     }

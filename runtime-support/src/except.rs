@@ -180,3 +180,53 @@ impl<T, E: From<ErrorGroup>> Propagate for Result<T, E> {
 pub fn unreachable_arm() -> ! {
     unreachable!("taskgroup: an error group was fully matched but no `except*` arm ran")
 }
+
+/// What a settle-mode group with a deadline must return its deadline through: the `?` of
+/// the group.
+#[diagnostic::on_unimplemented(
+    message = "a `#![mode = settle]` group with a timeout raises its deadline with `?`, which a function returning `{Self}` cannot",
+    label = "the deadline's `Elapsed` is returned from here",
+    note = "every task's own result is bound as a `Result`; only the deadline (and a cancellation or errors that reach the group from outside its tasks) is raised: the function (or async block) around `group!` must return `Result<_, E>` where `E: From<taskgroup::ErrorGroup>`, such as `taskgroup::ErrorGroup`, `Box<dyn Error + Send + Sync>` or `anyhow::Error`",
+    note = "or remove `#![timeout = ..]`: a settle-mode group without one needs no `Result` around it"
+)]
+pub trait SettlePropagate: Sized {
+    /// The early return that carries `errors`.
+    fn propagate(errors: ErrorGroup) -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Propagate> SettlePropagate for T {
+    fn propagate(errors: ErrorGroup) -> Self {
+        T::propagate(errors)
+    }
+}
+
+/// The error of a settle-mode group without a timeout, which has no `?` to return it with.
+/// Every task's own result is bound, so what is left can only come from outside its tasks:
+///
+/// - The enclosing group is cancelling it (with the leaves that says, and those of its own
+///   tasks that the grace period cut off): the errors that are more than a cancellation are
+///   handed to the enclosing group, under the task this group runs in, and the task waits to
+///   be dropped, which the enclosing group does when its own grace period ends at the latest.
+/// - Errors that nested groups handed up when its tasks dropped them before they ended (a
+///   `select!` or a `timeout` around one): with no `Result` to return them in and no
+///   cancellation under way, they are raised as a panic that shows them all.
+pub async fn unraised<T>(errors: ErrorGroup) -> T {
+    let enclosing = crate::context::enclosing().filter(|(signal, _)| signal.is_cancelling());
+    let Some((signal, task)) = enclosing else {
+        panic!(
+            "a `#![mode = settle]` group without a timeout received errors that none of its \
+             tasks returned (nested groups its tasks dropped handed them up), and it has no \
+             `Result` to return them in:\n{errors:#}"
+        );
+    };
+    let message = std::borrow::Cow::Owned(errors.message().to_owned());
+    let (_cancellations, errors) = errors.split::<crate::cancel::Cancelled>();
+    if let Some(errors) = errors {
+        signal.post(crate::signal::Mail {
+            path: vec![crate::signal::Hop { task, message }],
+            content: crate::signal::Content::Errors(errors.into_members()),
+        });
+    }
+    std::future::pending().await
+}
