@@ -76,14 +76,13 @@ fn python_list(results: &[Result<u32, RuntimeError>]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-// A fan-out whose body is a plain call, `for x in it => f(x)`, trips clippy's
 async fn with_gather() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGroup> {
     // All tasks run to completion; failures become result values.
     group! {
         #![mode = settle]
         results = for i in 0..4 => task(i);
     }
-    Ok(results)
+    Ok(results.into_vec())
 }
 
 async fn with_settled_scope() -> Result<Vec<Result<u32, RuntimeError>>, ErrorGroup> {

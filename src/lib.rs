@@ -155,8 +155,8 @@
 //! finish even when some fail, then raises all errors together (Kotlin's
 //! `supervisorScope`). `settle` runs every task to completion and binds each result as
 //! `Result<T, E>`, with `E` the task's own error type (`asyncio.gather(...,
-//! return_exceptions=True)`); it takes no `except*` arms, since nothing is raised but a
-//! deadline. So a `settle` group without a timeout needs no `Result` around it: it is the
+//! return_exceptions=True)`), and a fan-out as [`Outcomes`], those results under the
+//! fan-out's name; it takes no `except*` arms, since nothing is raised but a deadline. So a `settle` group without a timeout needs no `Result` around it: it is the
 //! one form of `group!` that can stand in a function returning a plain value. What could
 //! still reach such a group from outside its tasks is never lost: when an enclosing group
 //! cancels it, it hands that group whatever is more than the cancellation (a task of its own
@@ -197,6 +197,41 @@
 //! exception raised in an `except*` clause is raised together with the unhandled ones in a
 //! new group. Here an early exit is allowed, and the same rule makes it safe: what the arm
 //! did not handle leaves with it.
+//!
+//! An arm that yields replaces *every* binding with its fallback, the successes too: in
+//! `supervise` mode, where every task ran to its end, that throws away the values of all the
+//! tasks that succeeded. To keep going and keep them, see the next section.
+//!
+//! ## Keep going: every success, and every failure by name
+//!
+//! A crawl, a batch, a health check: run everything, keep what succeeded, report what did
+//! not. `#![mode = settle]` binds a fan-out as [`Outcomes`], each item's `Result` in input
+//! order, and [`Outcomes::split`] gives the values and the failures as one [`ErrorGroup`]
+//! whose leaves are named as the group names them (`pages[13]`):
+//!
+//! ```
+//! # async fn fetch(page: u32) -> Result<String, std::io::Error> {
+//! #     if page % 40 == 13 { Err(std::io::Error::other("503")) } else { Ok(String::new()) }
+//! # }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use taskgroup::group;
+//!
+//! group! {
+//!     #![mode = settle]
+//!     #![limit = 32]
+//!     pages = for page in 0..10_000 => fetch(page);
+//! }
+//! let (fetched, failed) = pages.split();
+//! if let Some(failed) = &failed {
+//!     eprintln!("{failed:#}"); // `pages[13]: 503`, `pages[53]: 503`, ...
+//! }
+//! assert_eq!(fetched.len(), 9_750);
+//! # }
+//! ```
+//!
+//! A settle-mode group without a timeout needs no `Result` around it; [`Outcomes::into_result`]
+//! turns the fan-out back into all-or-errors when that is what the caller wants.
 //!
 //! ## Partial results
 //!
@@ -272,8 +307,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use taskgroup_runtime::{
-    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, Mode, Scope,
-    TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
+    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, Mode, Outcomes,
+    Scope, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
 };
 pub use taskgroup_runtime::{error_group, future};
 

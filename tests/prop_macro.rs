@@ -160,7 +160,14 @@ macro_rules! shape {
     };
 }
 
-fn list<T>(a: T, b: T, c: Vec<T>, d: Vec<T>, value: impl Fn(T) -> Value) -> Value {
+/// The fan-outs `c` and `d` bind a `Vec` (a settle-mode fan-out, `Outcomes`).
+fn list<T>(
+    a: T,
+    b: T,
+    c: impl IntoIterator<Item = T>,
+    d: impl IntoIterator<Item = T>,
+    value: impl Fn(T) -> Value,
+) -> Value {
     let mut values = vec![Some(value(a)), Some(value(b))];
     values.extend(c.into_iter().map(|v| Some(value(v))));
     values.extend(d.into_iter().map(|v| Some(value(v))));

@@ -433,7 +433,7 @@ async fn settled_group() -> Result<
             Ok(i)
         };
     }
-    Ok((a, b, items))
+    Ok((a, b, items.into_vec()))
 }
 
 #[tokio::test(start_paused = true)]

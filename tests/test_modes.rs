@@ -125,3 +125,52 @@ async fn drops_a_failed_nested_group() -> u64 {
 async fn errors_handed_up_to_a_root_settle_group_without_a_timeout_are_raised_as_a_panic() {
     drops_a_failed_nested_group().await;
 }
+
+async fn crawl(page: usize) -> Result<usize, std::io::Error> {
+    tokio::time::sleep(Duration::from_millis(1 + (page % 7) as u64)).await;
+    if page % 13 == 5 {
+        return Err(std::io::Error::other(format!("page {page}: 503")));
+    }
+    Ok(page * 10)
+}
+
+/// The recipe for "keep going": a settle-mode fan-out keeps every success and names every
+/// failure, with nothing rebuilt by hand.
+#[tokio::test(start_paused = true)]
+async fn keep_going_keeps_the_successes_and_names_the_failures() {
+    group! {
+        #![mode = settle]
+        #![limit = 8]
+        pages = for page in 0..100 => crawl(page);
+    }
+    assert_eq!(pages.name(), "pages");
+    assert_eq!(pages.len(), 100);
+    let (fetched, failed) = pages.split();
+    let failed = failed.unwrap();
+    let names: Vec<String> = failed.leaves().map(|leaf| leaf.task.to_string()).collect();
+    let expected: Vec<String> = (0..100)
+        .filter(|page| page % 13 == 5)
+        .map(|page| format!("pages[{page}]"))
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!(fetched.len(), 100 - expected.len());
+    assert_eq!(fetched[..3], [0, 10, 20]);
+    assert_eq!(
+        failed.to_string(),
+        "fan-out `pages` failed (8 sub-errors): pages[5], pages[18], pages[31] and 5 more"
+    );
+    // Typed: the failures are the tasks' own errors.
+    let first: &std::io::Error = failed.leaves().next().unwrap().error;
+    assert_eq!(first.to_string(), "page 5: 503");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_settled_fan_out_without_failures_is_all_its_values() {
+    group! {
+        #![mode = settle]
+        pages = for page in [1usize, 2, 3] => crawl(page);
+    }
+    // io::Error has no `PartialEq`: the results compare through their values.
+    assert!(pages.iter().all(Result::is_ok));
+    assert_eq!(pages.into_result().unwrap(), [10, 20, 30]);
+}

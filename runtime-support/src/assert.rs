@@ -36,12 +36,13 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::branch::{
-    Branch, FanOut, MakeTask, Running, SpawnFanOut, SpawnTask, Task, fan_out, spawn_fan_out,
-    spawn_task, task,
+    Branch, FanOut, MakeTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task, fan_out,
+    settled_fan_out, spawn_fan_out, spawn_task, task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
 use crate::future::{Settled, TaskResult, settled};
+use crate::outcomes::Outcomes;
 use crate::signal::Orphan;
 
 /// What a task expression must be: a future that the group awaits, whose output is a
@@ -87,10 +88,11 @@ pub type Failure<T> = <<T as IntoTask>::Output as TaskResult>::Err;
 /// is no future the projection cannot be normalized and is the compiler's error type.
 pub type Poisoned<T> = <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok;
 /// `settle` mode's binding, the long way.
-pub type Outcome<T> = Result<
-    <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok,
-    <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Err,
->;
+pub type Outcome<T> = Result<PoisonedOk<T>, PoisonedErr<T>>;
+/// A task's success value, the long way.
+pub type PoisonedOk<T> = <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Ok;
+/// A task's error, the long way.
+pub type PoisonedErr<T> = <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Err;
 
 pin_project! {
     /// A branch whose bounds were checked where it was made, at the task, and are not asked
@@ -235,18 +237,19 @@ pub fn checked_settled_fan_out<I, C, T>(
     iter: I,
     make: C,
 ) -> Checked<
-    FanOut<Items<I, C>, MakeSettled<T>, Settled<T::Future>, Result<Value<T>, Failure<T>>>,
-    Vec<Result<Value<T>, Failure<T>>>,
+    SettledFanOut<
+        FanOut<Items<I, C>, MakeSettled<T>, Settled<T::Future>, Result<Value<T>, Failure<T>>>,
+    >,
+    Outcomes<Value<T>, Failure<T>>,
 >
 where
     I: IntoIterator,
     C: FnMut(I::Item) -> T,
     T: IntoTask,
 {
-    checked(fan_out(
+    checked(settled_fan_out(
         name,
-        iter.into_iter().map(make),
-        MakeSettled(PhantomData),
+        fan_out(name, iter.into_iter().map(make), MakeSettled(PhantomData)),
     ))
 }
 
@@ -335,8 +338,10 @@ pub fn checked_settled_spawn_fan_out<I, C, T>(
     iter: I,
     make: C,
 ) -> Checked<
-    SpawnFanOut<Items<I, C>, MakeSettled<T>, Result<Outcome<T>, Infallible>, Outcome<T>>,
-    Vec<Outcome<T>>,
+    SettledFanOut<
+        SpawnFanOut<Items<I, C>, MakeSettled<T>, Result<Outcome<T>, Infallible>, Outcome<T>>,
+    >,
+    Outcomes<PoisonedOk<T>, PoisonedErr<T>>,
 >
 where
     I: IntoIterator,
@@ -346,10 +351,9 @@ where
     T::Future: Send + 'static,
     Outcome<T>: SpawnOutput,
 {
-    checked(spawn_fan_out(
+    checked(settled_fan_out(
         name,
-        iter.into_iter().map(make),
-        MakeSettled(PhantomData),
+        spawn_fan_out(name, iter.into_iter().map(make), MakeSettled(PhantomData)),
     ))
 }
 

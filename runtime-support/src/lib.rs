@@ -16,6 +16,7 @@ mod elapsed;
 pub mod error_group;
 mod except;
 pub mod future;
+mod outcomes;
 mod policy;
 mod run;
 mod scope;
@@ -29,6 +30,7 @@ pub use crate::core::Mode;
 pub use crate::elapsed::{Elapsed, GraceElapsed};
 pub use crate::error_group::{BoxError, ErrorGroup, TaskName};
 pub use crate::future::{TaskResult, infallible, settled};
+pub use crate::outcomes::Outcomes;
 pub use crate::scope::{Group, Scope, TaskHandle, scope};
 
 /// The expansion's API. Not public API: no semver guarantees.
@@ -36,8 +38,8 @@ pub use crate::scope::{Group, Scope, TaskHandle, scope};
 pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
-        Branch, Cons, FanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out, spawn_fan_out,
-        spawn_task, task,
+        Branch, Cons, FanOut, SettledFanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out,
+        spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;

@@ -21,6 +21,7 @@ use crate::context::{in_fan_out, in_index, may_poll};
 use crate::core::Core;
 use crate::error_group::TaskName;
 use crate::future::TaskResult;
+use crate::outcomes::Outcomes;
 use crate::signal::Orphan;
 use crate::trace::{self, GroupSpan};
 
@@ -434,5 +435,52 @@ where
     fn running(&self, out: &mut Vec<Running>) {
         let items = self.running.iter();
         self.feed.running(items.map(|item| item.index), true, out);
+    }
+}
+
+pin_project! {
+    /// A fan-out in `settle` mode: its results, under its name ([`Outcomes`]).
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct SettledFanOut<B> {
+        #[pin]
+        inner: B,
+        name: &'static str,
+    }
+}
+
+/// The fan-out `inner`, named `name`, binding [`Outcomes`].
+pub(crate) const fn settled_fan_out<B>(name: &'static str, inner: B) -> SettledFanOut<B> {
+    SettledFanOut { inner, name }
+}
+
+impl<B, T, E> Branch for SettledFanOut<B>
+where
+    B: Branch<Output = Vec<Result<T, E>>>,
+{
+    type Output = Outcomes<T, E>;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        self.project().inner.poll_branch(cx, core)
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        self.project().inner.cancel(core);
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        let this = self.project();
+        let name = *this.name;
+        this.inner
+            .take_output()
+            .map(|results| Outcomes::new(name, results))
+    }
+
+    fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
+        self.project().inner.orphan(orphans);
+    }
+
+    fn running(&self, out: &mut Vec<Running>) {
+        self.inner.running(out);
     }
 }

@@ -34,7 +34,8 @@ use crate::policy;
 use crate::signal::Orphan;
 
 pub(crate) use self::fan_out::MakeTask;
-pub use self::fan_out::{FanOut, SpawnFanOut, fan_out, spawn_fan_out};
+pub(crate) use self::fan_out::settled_fan_out;
+pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_out};
 pub(crate) use self::spawn::{orphan, spawn_child};
 pub use self::task::{SpawnTask, Task, spawn_task, task};
 
