@@ -111,7 +111,8 @@ fn observed_fates(plan: &Plan, events: &[Event]) -> Result<Vec<Fate>, String> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Reported {
     Boom(u32),
-    Elapsed,
+    /// A deadline, with the names of the tasks it says were still running.
+    Elapsed(Vec<String>),
     Grace,
     Other(String),
 }
@@ -136,8 +137,14 @@ fn flatten(group: &ErrorGroup, path: &mut Vec<String>, flat: &mut Flat) {
             Member::Leaf { error, .. } => {
                 let reported = if let Some(boom) = error.downcast_ref::<Boom>() {
                     Reported::Boom(boom.0)
-                } else if error.downcast_ref::<Elapsed>().is_some() {
-                    Reported::Elapsed
+                } else if let Some(elapsed) = error.downcast_ref::<Elapsed>() {
+                    Reported::Elapsed(
+                        elapsed
+                            .running()
+                            .iter()
+                            .map(|(task, _)| task.to_string())
+                            .collect(),
+                    )
                 } else if error.downcast_ref::<GraceElapsed>().is_some() {
                     Reported::Grace
                 } else {
@@ -489,7 +496,7 @@ fn check_errors(
                     ));
                 }
             }
-            Reported::Elapsed => {
+            Reported::Elapsed(running) => {
                 let group_path = &path[..path.len() - 1];
                 let gid = group_at.get(group_path).copied();
                 let ok = path.last().is_some_and(|name| name == "deadline")
@@ -498,6 +505,20 @@ fn check_errors(
                     return Err(format!(
                         "DEADLINE: an Elapsed at {path:?}, which is no group's deadline"
                     ));
+                }
+                // The tasks it names as still running are that group's own.
+                for name in running {
+                    let mut child = group_path.to_vec();
+                    child.push(name.clone());
+                    let known = name == "body"
+                        || plan.leaves.iter().any(|leaf| leaf.path == child)
+                        || plan.groups.iter().any(|group| group.path == child);
+                    if !known {
+                        return Err(format!(
+                            "DEADLINE: the Elapsed at {path:?} names {name:?} as still running, \
+                             which is no task of its group"
+                        ));
+                    }
                 }
                 if let (Some(prediction), Some(gid)) = (prediction, gid)
                     && prediction
@@ -581,7 +602,7 @@ fn check_errors(
             if !flat
                 .leaves
                 .iter()
-                .any(|(p, r)| *p == path && *r == Reported::Elapsed)
+                .any(|(p, r)| *p == path && matches!(r, Reported::Elapsed(_)))
             {
                 return Err(format!(
                     "DEADLINE LOST: group {gid}'s deadline fired (model) but is not reported"
@@ -595,7 +616,7 @@ fn check_errors(
             for (path, reported) in members {
                 let at = match reported {
                     Some(Reported::Boom(id)) => leaf_at.get(id).copied(),
-                    Some(Reported::Elapsed) => group_at
+                    Some(Reported::Elapsed(_)) => group_at
                         .get(group_path.as_slice())
                         .and_then(|gid| prediction.elapsed_at.get(&(*gid as u32)).copied()),
                     // When the grace ran out: the instant the leaf was dropped.
