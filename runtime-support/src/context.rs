@@ -97,12 +97,23 @@ thread_local! {
     static SETTLE_FROM: Cell<u64> = const { Cell::new(u64::MAX) };
 }
 
-/// The group being polled starts its pass `pass` over its children; `settle_from` is the
-/// first pass of its settle window, or `u64::MAX`.
+/// A fan-out or a scope polls the children that a pass polls only when they woke, in pass
+/// `pass` of its group, whose settle window begins at `settle_from` (`u64::MAX`: none),
+/// until the returned guard drops; then what a branch of an enclosing group set is back.
 #[inline]
-pub(crate) fn in_pass(pass: u64, settle_from: u64) {
-    PASS.set(pass);
-    SETTLE_FROM.set(settle_from);
+pub(crate) fn in_pass(pass: u64, settle_from: u64) -> PassGuard {
+    PassGuard(PASS.replace(pass), SETTLE_FROM.replace(settle_from))
+}
+
+/// Restores the passes that [`in_pass`] replaced.
+pub(crate) struct PassGuard(u64, u64);
+
+impl Drop for PassGuard {
+    #[inline]
+    fn drop(&mut self) {
+        PASS.set(self.0);
+        SETTLE_FROM.set(self.1);
+    }
 }
 
 /// Whether a child that a pass polls only when it woke may be polled now, given `stamp`,
@@ -122,31 +133,11 @@ pub(crate) fn may_poll(stamp: &mut u64) -> bool {
     true
 }
 
-/// The passes of the group being polled, saved by a frame around a nested poll.
-#[derive(Clone, Copy, Debug)]
-struct Passes(u64, u64);
-
-impl Passes {
-    /// Saves the current passes and clears them: a nested driver or a spawned child numbers
-    /// its own.
-    #[inline]
-    fn take() -> Passes {
-        Passes(PASS.replace(0), SETTLE_FROM.replace(u64::MAX))
-    }
-
-    #[inline]
-    fn restore(self) {
-        PASS.set(self.0);
-        SETTLE_FROM.set(self.1);
-    }
-}
-
 /// A group's driver is being polled: restores what was current before when dropped, even
 /// on unwinding.
 pub(crate) struct Frame {
     state: State,
     key: Key,
-    passes: Passes,
     /// The previous signal, if this frame replaced it.
     signal: Option<Option<Arc<Signal>>>,
 }
@@ -156,12 +147,10 @@ pub(crate) struct Frame {
 #[inline]
 pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
     let key = replace_key(Key::NONE);
-    let passes = Passes::take();
     match signal {
         Some(signal) => Frame {
             state: STATE.replace(State::Group),
             key,
-            passes,
             signal: Some(SIGNAL.replace(Some(signal.clone()))),
         },
         None => {
@@ -169,7 +158,6 @@ pub(crate) fn enter(signal: Option<&Arc<Signal>>) -> Frame {
             Frame {
                 state,
                 key,
-                passes,
                 // A group without a signal is polled outside of any group: the signal slot
                 // is empty, unless it was first polled elsewhere (then it keeps the slot).
                 signal: (state == State::Group).then(|| SIGNAL.take()),
@@ -183,7 +171,6 @@ impl Drop for Frame {
     fn drop(&mut self) {
         let made = STATE.replace(self.state) == State::Group;
         set_key(self.key);
-        self.passes.restore();
         match self.signal.take() {
             Some(previous) => SIGNAL.set(previous),
             // A child made the signal of this lazy group: the slot is emptied again.
@@ -201,7 +188,6 @@ pub(crate) struct CarriedFrame<'a> {
     slot: &'a mut Option<Arc<Signal>>,
     state: State,
     key: Key,
-    passes: Passes,
     previous: Option<Arc<Signal>>,
 }
 
@@ -209,14 +195,12 @@ pub(crate) struct CarriedFrame<'a> {
 #[inline]
 pub(crate) fn enter_carried(slot: &mut Option<Arc<Signal>>) -> CarriedFrame<'_> {
     let key = replace_key(Key::NONE);
-    let passes = Passes::take();
     let state = STATE.replace(State::Group);
     let previous = SIGNAL.replace(slot.take());
     CarriedFrame {
         slot,
         state,
         key,
-        passes,
         previous,
     }
 }
@@ -226,7 +210,6 @@ impl Drop for CarriedFrame<'_> {
     fn drop(&mut self) {
         STATE.set(self.state);
         set_key(self.key);
-        self.passes.restore();
         *self.slot = SIGNAL.replace(self.previous.take());
     }
 }

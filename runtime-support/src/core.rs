@@ -284,7 +284,13 @@ impl Core {
     #[inline]
     pub(crate) fn begin_pass(&mut self) {
         self.pass += 1;
-        context::in_pass(self.pass, self.settle_from);
+    }
+
+    /// For a branch that polls the children that a pass polls only when they woke (a
+    /// fan-out's items, a scope's tasks), until the guard drops: see [`context::may_poll`].
+    #[inline]
+    pub(crate) fn in_pass(&self) -> context::PassGuard {
+        context::in_pass(self.pass, self.settle_from)
     }
 
     /// Opens the settle window after the pass that saw the failure: until it closes, no
@@ -297,7 +303,6 @@ impl Core {
     #[cold]
     pub(crate) fn close_settle_window(&mut self) {
         self.settle_from = u64::MAX;
-        context::in_pass(self.pass, self.settle_from);
     }
 
     /// Whether the settle window is open: the children that every pass polls (the tasks of a

@@ -409,6 +409,8 @@ where
 
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
+        // Its tasks are polled only when they woke: see `context::may_poll`.
+        let _pass = core.in_pass();
         poll_body(this.body.as_mut(), this.out, cx, core);
         // Tasks spawned while their siblings are polled start in the same poll when a slot
         // is free, whether or not the spawner finished. A budget keeps a task that spawns on

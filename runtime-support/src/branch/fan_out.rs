@@ -145,6 +145,7 @@ impl<I: Iterator, C: MakeTask<I::Item>, T> Feed<I, C, T> {
     where
         R: Future<Output = (usize, E)>,
     {
+        let _pass = core.in_pass();
         loop {
             while let Some(fut) = self.next_item(core) {
                 running.push(launch(core, self.next, fut));
