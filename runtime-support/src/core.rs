@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -163,6 +164,9 @@ struct Cold {
     panic: Option<Box<dyn Any + Send>>,
     /// Spawned tasks of dropped nested groups, handed up to be joined before this group ends.
     orphans: FuturesUnordered<Adopted>,
+    /// Where the errors handed up from under each task go: the index in `errors` of the
+    /// nested group for a task and message, so that filing does not scan the members.
+    nested: HashMap<(TaskName, Cow<'static, str>), usize>,
 }
 
 impl Default for Cold {
@@ -172,6 +176,7 @@ impl Default for Cold {
             last: None,
             panic: None,
             orphans: FuturesUnordered::new(),
+            nested: HashMap::new(),
         }
     }
 }
@@ -527,10 +532,24 @@ impl Core {
         }
     }
 
-    /// Where handed-up errors at `path` go: the nested group at the end of it.
+    /// Where handed-up errors at `path` go: the nested group at the end of it. The first hop
+    /// is found through `nested`, in constant time however many tasks handed errors up.
     fn errors_at(&mut self, path: &[Hop]) -> &mut ErrorGroup {
-        let mut group = &mut self.cold().errors;
-        for hop in path {
+        let cold = self.cold();
+        let Some((first, rest)) = path.split_first() else {
+            return &mut cold.errors;
+        };
+        let key = (first.task.clone(), first.message.clone());
+        let index = match cold.nested.get(&key) {
+            Some(&index) => index,
+            None => {
+                let index = cold.errors.push_nested(first.task.clone(), &first.message);
+                cold.nested.insert(key, index);
+                index
+            }
+        };
+        let mut group = cold.errors.nested_at(index);
+        for hop in rest {
             group = group.nested_mut(&hop.task, &hop.message);
         }
         group
@@ -594,6 +613,7 @@ impl Core {
                 last,
                 panic,
                 orphans,
+                ..
             } = *cold;
             let errors = self.reported(errors, last);
             if !errors.is_empty() {
@@ -689,5 +709,46 @@ impl Drop for Core {
         {
             signal.cancel(CancelReason::Parent);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_group::SCANNED;
+
+    fn mail(task: TaskName, error: &str) -> Mail {
+        Mail {
+            path: vec![Hop {
+                task,
+                message: Cow::Borrowed("task group failed"),
+            }],
+            content: Content::Errors(vec![crate::error_group::Member::Leaf {
+                task: TaskName::new("inner"),
+                error: error.to_owned().into(),
+            }]),
+        }
+    }
+
+    #[test]
+    fn filing_the_errors_of_many_dropped_nested_groups_scans_no_members() {
+        let mut core = Core::new(Options::new());
+        SCANNED.with(|scanned| scanned.set(0));
+        for i in 0..10_000 {
+            core.file(mail(TaskName::indexed("items", i), "first"));
+        }
+        // A later mail from under the same task joins its nested group.
+        core.file(mail(TaskName::indexed("items", 3), "second"));
+        assert_eq!(SCANNED.with(std::cell::Cell::get), 0);
+
+        let errors = &core.cold.as_ref().unwrap().errors;
+        assert_eq!(errors.len(), 10_000);
+        let third = &errors.members()[3];
+        assert_eq!(third.task(), &TaskName::indexed("items", 3));
+        let crate::error_group::Member::Group { group, .. } = third else {
+            panic!("a nested group");
+        };
+        let texts: Vec<String> = group.leaves().map(|l| l.error.to_string()).collect();
+        assert_eq!(texts, ["first", "second"]);
     }
 }

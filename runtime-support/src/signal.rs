@@ -11,6 +11,15 @@
 //!   state is stored; `token` makes a token under the same lock and cancels it if the state is
 //!   already set. So a token made while the group cancels is cancelled, whichever comes first.
 //!   A nested group's token is a child token of its parent's, so cancellation cascades down.
+//! - **Cancellation is seen in constant time.** A group is cancelling when its own state or an
+//!   enclosing group's is set. `cancel` sets the state, cancels the token, then bumps the
+//!   process-wide `CANCELS` count; `is_cancelling` looks above only if a cancellation happened
+//!   anywhere since this signal last found none (`checked`), so that a deep group that is not
+//!   cancelling pays one atomic read. It then asks the parent's token, which the cancellation
+//!   of any group above has cancelled before the count moved (a nested group's driver holds
+//!   it from its first poll), and walks the enclosing groups only before that. The count is
+//!   read before the check and stored after it: a cancellation that lands meanwhile bumps the
+//!   count past what is stored, and the next call looks again.
 //! - **Mail is filed once.** `post` pushes under the lock and then sets `has_mail`;
 //!   `take_mail` clears `has_mail` and takes the list under the lock. `has_mail` is only a
 //!   lock-free hint: a stale `false` delays mail to the next poll (the poster's wake-up comes
@@ -34,13 +43,17 @@ use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::cancel::CancelReason;
 use crate::error_group::{BoxError, Member, TaskName};
+
+/// How many groups began cancelling, in the whole process: while it does not move, a group
+/// that found no enclosing group cancelling need not look again.
+static CANCELS: AtomicU64 = AtomicU64::new(0);
 
 /// The part of a group that its children and nested groups can see: whether it is cancelling
 /// and why, the way to wait for that, and its inbox for what dropped nested groups hand up.
@@ -58,6 +71,12 @@ pub(crate) struct Signal {
     key: TaskName,
     /// Whether `slow.mail` may hold something: read without the lock on every poll.
     has_mail: AtomicBool,
+    /// The value of `CANCELS` when this signal last found no enclosing group cancelling
+    /// (`u64::MAX`: never).
+    checked: AtomicU64,
+    /// The parent's token, once this group watches it: cancelled when the parent or a group
+    /// above it cancels, so that the check needs no walk up the enclosing groups.
+    parent_token: OnceLock<CancellationToken>,
     slow: Mutex<Slow>,
 }
 
@@ -94,6 +113,8 @@ impl Signal {
             parent,
             key,
             has_mail: AtomicBool::new(false),
+            checked: AtomicU64::new(u64::MAX),
+            parent_token: OnceLock::new(),
             slow: Mutex::new(Slow::default()),
         })
     }
@@ -115,27 +136,63 @@ impl Signal {
 
     /// Starts cancelling for `reason`; the first reason given stands.
     pub(crate) fn cancel(&self, reason: CancelReason) {
-        let _ = self
+        let first = self
             .state
-            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
         // Under the lock, so that a token made at the same time sees the state (`token`).
         if let Some(token) = &self.slow().token {
             token.cancel();
         }
+        if first {
+            // After the state and the token: a check that reads the new count sees both.
+            CANCELS.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
-    /// Whether this group or an enclosing one has begun cancelling: lock-free.
+    /// Whether this group or an enclosing one has begun cancelling: lock-free, and in
+    /// constant time unless a cancellation happened somewhere since the last call.
+    #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
+        if self.state.load(Ordering::Acquire) != 0 {
+            return true;
+        }
+        if self.parent.is_none() {
+            return false;
+        }
+        let cancels = CANCELS.load(Ordering::Acquire);
+        if self.checked.load(Ordering::Acquire) == cancels {
+            return false;
+        }
+        self.walk(cancels)
+    }
+
+    /// The enclosing groups, checked through the parent's token if this group's driver made
+    /// it (`watch`: every nested group's does at its first poll), one by one otherwise;
+    /// `cancels` was read before.
+    #[cold]
+    fn walk(&self, cancels: u64) -> bool {
+        if let Some(token) = self.parent_token.get() {
+            let cancelling = token.is_cancelled();
+            if !cancelling {
+                self.checked.store(cancels, Ordering::Release);
+            }
+            return cancelling;
+        }
         let mut signal = self;
         loop {
+            #[cfg(test)]
+            tests::HOPS.with(|hops| hops.set(hops.get() + 1));
             if signal.state.load(Ordering::Acquire) != 0 {
                 return true;
             }
             match &signal.parent {
                 Some(parent) => signal = parent,
-                None => return false,
+                None => break,
             }
         }
+        self.checked.store(cancels, Ordering::Release);
+        false
     }
 
     pub(crate) fn reason(&self) -> CancelReason {
@@ -164,9 +221,9 @@ impl Signal {
     /// (nothing else would, when the group's task is not polled by that group, or is polled
     /// by a combinator that polls only what woke).
     pub(crate) fn watch(&self) -> Option<WaitForCancellationFutureOwned> {
-        self.parent
-            .as_ref()
-            .map(|parent| parent.token().cancelled_owned())
+        let token = self.parent.as_ref()?.token();
+        let _ = self.parent_token.set(token.clone());
+        Some(token.cancelled_owned())
     }
 
     /// Hands `mail` to this group, or, if it was dropped, on to the groups above it.
@@ -275,6 +332,78 @@ mod tests {
     //! group is dropped (and starts forwarding) while mail arrives.
 
     use super::*;
+
+    thread_local! {
+        /// How many signals `is_cancelling` looked at on this thread.
+        pub(super) static HOPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn chain(depth: usize) -> Vec<Arc<Signal>> {
+        let mut chain = vec![Signal::root()];
+        for _ in 1..depth {
+            let parent = chain.last().unwrap().clone();
+            chain.push(Signal::nested(parent, TaskName::new("t")));
+        }
+        chain
+    }
+
+    #[test]
+    fn a_deep_group_that_is_not_cancelling_checks_in_constant_time() {
+        let chain = chain(5_000);
+        let deepest = chain.last().unwrap();
+        HOPS.with(|hops| hops.set(0));
+        let before = CANCELS.load(Ordering::Acquire);
+        for _ in 0..10_000 {
+            assert!(!deepest.is_cancelling());
+        }
+        // One walk up the 5,000 levels, then none, not 50 million hops; a cancellation on
+        // another test's thread can cost one walk more each.
+        let cancels = CANCELS.load(Ordering::Acquire) - before;
+        let hops = HOPS.with(std::cell::Cell::get);
+        assert!(
+            hops <= 5_000 * (1 + cancels as usize),
+            "{hops} hops, {cancels} cancellations"
+        );
+        // A cancellation anywhere makes the next check look again, and find it.
+        chain[0].cancel(CancelReason::Cancelled);
+        assert!(deepest.is_cancelling());
+        assert!(chain[2_500].is_cancelling());
+        assert_eq!(deepest.reason(), CancelReason::Parent);
+    }
+
+    #[test]
+    fn with_the_parent_token_a_check_after_cancellations_elsewhere_walks_nothing() {
+        let chain = chain(5_000);
+        for signal in &chain[1..] {
+            let _watch = signal.watch();
+        }
+        let deepest = chain.last().unwrap();
+        let other = Signal::root();
+        HOPS.with(|hops| hops.set(0));
+        for _ in 0..1_000 {
+            other.cancel(CancelReason::Cancelled);
+            assert!(!deepest.is_cancelling());
+            // A group that fails in a chain that unwinds: each level cancels in turn.
+            let sibling = Signal::root();
+            sibling.cancel(CancelReason::SiblingFailed);
+        }
+        assert_eq!(HOPS.with(std::cell::Cell::get), 0);
+        chain[10].cancel(CancelReason::Deadline);
+        assert!(deepest.is_cancelling());
+        assert!(!chain[9].is_cancelling());
+    }
+
+    #[test]
+    fn a_cancellation_elsewhere_does_not_make_a_group_cancelling() {
+        let chain = chain(10);
+        let other = Signal::root();
+        assert!(!chain[9].is_cancelling());
+        other.cancel(CancelReason::Cancelled);
+        assert!(!chain[9].is_cancelling());
+        chain[3].cancel(CancelReason::Deadline);
+        assert!(chain[9].is_cancelling());
+        assert!(!chain[2].is_cancelling());
+    }
 
     fn mail(n: usize) -> Mail {
         Mail {

@@ -30,6 +30,12 @@ use std::error::Error;
 use std::mem;
 
 pub use self::iter::{IntoLeaves, Leaf, Leaves};
+
+#[cfg(test)]
+thread_local! {
+    /// How many members `nested_mut` looked through on this thread.
+    pub(crate) static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 pub use crate::task_name::TaskName;
 
 /// The default leaf error type of an [`ErrorGroup`]: any error that can cross threads.
@@ -320,11 +326,31 @@ impl ErrorGroup<BoxError> {
         }
     }
 
+    /// Appends an empty nested group under `task` with `message`; returns its index.
+    pub(crate) fn push_nested(&mut self, task: TaskName, message: &str) -> usize {
+        let members = self.members_mut();
+        members.push(Member::Group {
+            task,
+            group: ErrorGroup::new(message.to_owned()),
+        });
+        members.len() - 1
+    }
+
+    /// The nested group at `index`, which [`push_nested`](Self::push_nested) returned.
+    pub(crate) fn nested_at(&mut self, index: usize) -> &mut Self {
+        match &mut self.members_mut()[index] {
+            Member::Group { group, .. } => group,
+            Member::Leaf { .. } => unreachable!("push_nested made a group there"),
+        }
+    }
+
     /// The nested group under `task` with `message`, the last one if there are several,
     /// created at the end if there is none: where the errors a dropped nested group
     /// collected are put when they are handed up to this group, piece by piece.
     pub(crate) fn nested_mut(&mut self, task: &TaskName, message: &str) -> &mut Self {
         self.causes.reset();
+        #[cfg(test)]
+        SCANNED.with(|scanned| scanned.set(scanned.get() + self.members.len()));
         let found = self.members.iter().rposition(|member| match member {
             Member::Group { task: t, group } => t == task && group.message == message,
             Member::Leaf { .. } => false,
