@@ -141,6 +141,18 @@
 //! `Vec` of the results in input order. With `#![limit]` the iterator is pulled lazily, so
 //! a fan-out over a million items holds only `limit` of them at a time.
 //!
+//! *Names.* Errors and traces name a task after its binding (`user`), a fan-out's items after
+//! it with their index (`pages[3]`), and a `_` task after the function it calls (`_ =
+//! audit(id);` is `audit`); names are distinct, so a second `_` task calling `audit` is
+//! `audit#2`.
+//!
+//! *First steps.* Tasks start in declaration order in the group's first poll. A task that
+//! fails in that very step stops the group from starting the tasks declared after it: they
+//! are dropped without being polled (as a task the group refuses), so code in them, a
+//! cleanup after [`cancelled()`] included, never runs; the ones before it had their first
+//! step and are cancelled as usual. (In Python a task cancelled before its first step does
+//! not run its body either.)
+//!
 //! ## Options
 //!
 //! | option | value | effect |

@@ -592,8 +592,8 @@ fn timeout() {
         "Task 3 was cancelled",
         // The deadline names the tasks it cut off, with how long each had run.
         "TaskGroup timed out! (deadline elapsed after 200ms; still running: slow_task (",
-        "), slow_task (",
-        "), slow_task (",
+        "), slow_task#2 (",
+        "), slow_task#3 (",
         "2. an outer tokio::time::timeout",
         r#"(task "slow" was cancelled)"#,
         "deadline hit; group cancelled",

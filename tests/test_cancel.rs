@@ -1050,3 +1050,44 @@ async fn a_scope_body_ready_at_the_failure_stops_at_its_next_await() {
         "the body ran past its next await"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A failure in the first step
+// ---------------------------------------------------------------------------------------------
+
+async fn fails_in_its_first_step(log: &Log) -> Result<(), ErrorGroup> {
+    group! {
+        #![grace = ms(100)]
+        before = async {
+            log.push("before started");
+            let why = taskgroup::cancelled().await;
+            log.push(format!("before cleans up: {why:?}"));
+            Ok::<_, io::Error>(())
+        };
+        failing = async { Err::<(), _>(io::Error::other("at once")) };
+        after = async {
+            log.push("after started");
+            taskgroup::cancelled().await;
+            log.push("after cleans up");
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), (), ()) = (before, failing, after);
+    Ok(())
+}
+
+/// The tasks declared after one that fails in its first step are never started; the ones
+/// before it had their step, and clean up in the grace period.
+#[tokio::test(start_paused = true)]
+async fn a_task_that_fails_in_its_first_step_leaves_the_later_ones_unstarted() {
+    let log = Log::new();
+    let errors = fails_in_its_first_step(&log).await.unwrap_err();
+    assert_eq!(task_names(&errors), ["failing"]);
+    assert_eq!(
+        log.events(),
+        [
+            at("before started", 0),
+            at("before cleans up: SiblingFailed", 0)
+        ]
+    );
+}

@@ -718,3 +718,21 @@ async fn an_exit_the_macro_cannot_see_is_reported_on_standard_error() {
     );
     assert!(stderr.contains("| b: left behind"), "{stderr}");
 }
+
+async fn same_function_twice() -> Result<(), ErrorGroup> {
+    group! {
+        #![mode = supervise]
+        _ = io_fail_after::<()>(10, "first");
+        _ = io_fail_after::<()>(20, "second");
+        io_fail_after = ok_after(5, ());
+    }
+    let () = io_fail_after;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn discarded_tasks_calling_the_same_function_get_distinct_names() {
+    let errors = same_function_twice().await.unwrap_err();
+    // The binding keeps its name; the `_` tasks are told apart in declaration order.
+    assert_eq!(task_names(&errors), ["io_fail_after#2", "io_fail_after#3"]);
+}

@@ -62,6 +62,8 @@
 //!   the wrong thing is a type mismatch at the arm, "expected `(User, Vec<Page>)`".
 //! - Only the propagation of the remainder is at the macro's span: it has no tokens of its own.
 
+use std::collections::HashSet;
+
 use proc_macro2::{Delimiter, Group as TokenGroup, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
@@ -97,15 +99,33 @@ fn call_over(node: &impl ToTokens, func: &str, args: TokenStream) -> TokenStream
     quote_spanned!(first=> #alias::#func #args)
 }
 
-/// The task's name in error reports: its binding, or for `_` the function it calls.
-fn task_name(task: &Task) -> LitStr {
-    match &task.binding {
-        Binding::Named { ident, .. } => LitStr::new(&ident.unraw().to_string(), ident.span()),
-        Binding::Discard(underscore) => LitStr::new(
-            &callee(task.expr()).unwrap_or_else(|| "_".to_owned()),
-            underscore.span,
-        ),
-    }
+/// The tasks' names in error reports: a task's binding, or for `_` the function it calls.
+/// Names are distinct: a `_` task whose name another task has already is `name#2`,
+/// `name#3`, ... in declaration order (`_ = f(); _ = f();` are `f` and `f#2`).
+fn task_names(tasks: &[Task]) -> Vec<LitStr> {
+    let mut taken: HashSet<String> = tasks
+        .iter()
+        .filter_map(|task| match &task.binding {
+            Binding::Named { ident, .. } => Some(ident.unraw().to_string()),
+            Binding::Discard(_) => None,
+        })
+        .collect();
+    tasks
+        .iter()
+        .map(|task| match &task.binding {
+            Binding::Named { ident, .. } => LitStr::new(&ident.unraw().to_string(), ident.span()),
+            Binding::Discard(underscore) => {
+                let base = callee(task.expr()).unwrap_or_else(|| "_".to_owned());
+                let mut name = base.clone();
+                let mut n = 1;
+                while !taken.insert(name.clone()) {
+                    n += 1;
+                    name = format!("{base}#{n}");
+                }
+                LitStr::new(&name, underscore.span)
+            }
+        })
+        .collect()
 }
 
 fn callee(expr: &Expr) -> Option<String> {
@@ -127,8 +147,7 @@ fn callee(expr: &Expr) -> Option<String> {
 /// `checked_[settled_][spawn_]fan_out(name, iter, |pat| expr)`. The helper checks the task
 /// (a future with a `Result` output; `Send + 'static` for `spawn`) and is spanned over the
 /// expression, so that a bound that fails is reported there, once.
-fn branch(task: &Task, settle: bool, p: &Ident) -> TokenStream {
-    let name = task_name(task);
+fn branch(task: &Task, name: &LitStr, settle: bool, p: &Ident) -> TokenStream {
     let expr = task.expr();
     let first = span_range(expr).0;
     let settled = if settle { "settled_" } else { "" };
@@ -199,8 +218,9 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let mut values = Vec::new();
     let mut bindings = Vec::new();
     let settle = matches!(group.options.mode, Some((_, Mode::Settle)));
+    let names = task_names(&group.tasks);
     for (index, task) in group.tasks.iter().enumerate().rev() {
-        let branch = branch(task, settle, &alias);
+        let branch = branch(task, &names[index], settle, &alias);
         branches = quote!(#alias::cons(#branch, #branches));
         match &task.binding {
             Binding::Named { mutability, ident } => {

@@ -421,3 +421,17 @@ fn never_panics_on_mutated_input() {
     }
     assert!(cases >= 10_000);
 }
+
+#[test]
+fn a_sibling_read_as_an_inline_format_argument_is_reported() {
+    let found = errors(
+        r#"user = fetch(1); orders = async { println!("{user} {{user}} {0}", 1); Ok::<_, E>(()) };"#,
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`user` is the result of the sibling task `user`"));
+    // Width and precision arguments too; escaped braces and positions are not names.
+    assert_eq!(
+        valid::inline_arguments("{a:>w$} {{b}} {0} {:.p$} {_x:?}"),
+        ["a", "w", "p", "_x"]
+    );
+}

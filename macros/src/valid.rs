@@ -207,6 +207,18 @@ impl<'ast> Visit<'ast> for Uses<'_> {
 
     fn visit_macro(&mut self, node: &'ast syn::Macro) {
         for expr in macro_exprs(node) {
+            // `println!("{a}")` reads `a` as an inline format argument.
+            if let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(format),
+                ..
+            }) = &expr
+            {
+                for name in inline_arguments(&format.value()) {
+                    if self.siblings.contains_key(name.as_str()) && !self.locals.contains(&name) {
+                        self.found.push(Ident::new(&name, format.span()));
+                    }
+                }
+            }
             self.visit_expr(&expr);
         }
     }
@@ -214,6 +226,52 @@ impl<'ast> Visit<'ast> for Uses<'_> {
     fn visit_item(&mut self, _: &'ast syn::Item) {
         // Items do not capture locals.
     }
+}
+
+/// The names a format string reads as inline arguments: `a` in `"{a}"`, `"{a:?}"` or
+/// `"{a:>width$}"` (and `width`), not `{{`, positions or empty braces.
+pub(crate) fn inline_arguments(format: &str) -> Vec<String> {
+    let is_name = |text: &str| {
+        text.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && text != "_"
+    };
+    let mut names = Vec::new();
+    let mut rest = format;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(escaped) = rest.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        let Some(close) = rest.find('}') else {
+            break;
+        };
+        let inside = &rest[..close];
+        rest = &rest[close + 1..];
+        let (argument, spec) = inside.split_once(':').unwrap_or((inside, ""));
+        let argument = argument.trim();
+        if is_name(argument) {
+            names.push(argument.to_owned());
+        }
+        // `{:width$}` and `{:.precision$}` name arguments too.
+        for part in spec.split('$').take(spec.matches('$').count()) {
+            let name: String = part
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if is_name(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// The expressions inside a macro call, when they can be told: the tasks and arms of a nested
