@@ -1091,3 +1091,108 @@ async fn a_task_that_fails_in_its_first_step_leaves_the_later_ones_unstarted() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Panics while siblings are dropped
+// ---------------------------------------------------------------------------------------------
+
+/// Panics with `message` when dropped.
+struct PanicsOnDrop(&'static str);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+async fn original_and_a_drop_that_panics(
+    spawned_alive: Arc<AtomicUsize>,
+) -> Result<(), ErrorGroup> {
+    group! {
+        a = async {
+            tokio::task::yield_now().await;
+            panic!("original");
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        };
+        b = async {
+            let _bomb = PanicsOnDrop("from b's drop");
+            tokio::time::sleep(ms(10_000)).await;
+            Ok::<_, io::Error>(())
+        };
+        c = spawn async move {
+            spawned_alive.fetch_add(1, Ordering::SeqCst);
+            struct Alive(Arc<AtomicUsize>);
+            impl Drop for Alive {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            let _alive = Alive(spawned_alive);
+            tokio::time::sleep(ms(10_000)).await;
+            Ok::<_, io::Error>(())
+        };
+        items = for i in 0..2 => async move {
+            let _bomb = PanicsOnDrop("from an item's drop");
+            tokio::time::sleep(ms(10_000 + i)).await;
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), (), (), _) = (a, b, c, items);
+    Ok(())
+}
+
+/// A sibling whose `Drop` panics while the group cancels it after the first panic: the caller
+/// gets the original payload, and the spawned sibling is joined before it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_siblings_drop_does_not_replace_the_original_or_skip_the_joins() {
+    let alive = Arc::new(AtomicUsize::new(0));
+    let log = Log::new();
+    let group = original_and_a_drop_that_panics(alive.clone());
+    let (payload, _) = panic_surfaced(&log, group).await;
+    assert_eq!(panic_message(&*payload).as_deref(), Some("original"));
+    assert_eq!(
+        alive.load(Ordering::SeqCst),
+        0,
+        "the spawned sibling is still alive"
+    );
+}
+
+/// A payload whose own `Drop` panics.
+struct PayloadPanicsOnDrop;
+
+impl Drop for PayloadPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("the second payload's drop");
+    }
+}
+
+async fn two_panics_at_once() -> Result<(), ErrorGroup> {
+    group! {
+        first = async {
+            tokio::task::yield_now().await;
+            std::panic::panic_any("first");
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        };
+        second = async {
+            tokio::task::yield_now().await;
+            std::panic::panic_any(PayloadPanicsOnDrop);
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        };
+    }
+    let ((), ()) = (first, second);
+    Ok(())
+}
+
+/// Two tasks panic at once and the second payload's `Drop` panics in the group's bookkeeping:
+/// the first payload still reaches the caller.
+#[tokio::test]
+async fn a_second_payload_that_panics_on_drop_does_not_replace_the_first() {
+    let log = Log::new();
+    let (payload, _) = panic_surfaced(&log, two_panics_at_once()).await;
+    assert_eq!(panic_message(&*payload).as_deref(), Some("first"));
+}

@@ -3,7 +3,9 @@
 //! task around its own poll, so that a group that starts inside a task knows where it is
 //! nested, and [`cancelled`] knows whose cancellation to wait for.
 
+use std::any::Any;
 use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::LocalKey;
 
@@ -103,6 +105,14 @@ thread_local! {
 #[inline]
 pub(crate) fn in_pass(pass: u64, settle_from: u64) -> PassGuard {
     PassGuard(PASS.replace(pass), SETTLE_FROM.replace(settle_from))
+}
+
+/// Drops a panic payload that is not resumed; if its own `Drop` panics, that second payload
+/// is leaked rather than let loose.
+pub(crate) fn forget_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+        std::mem::forget(again);
+    }
 }
 
 /// Restores the passes that [`in_pass`] replaced.

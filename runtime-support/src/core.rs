@@ -4,6 +4,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -440,6 +441,18 @@ impl Core {
         let cold = self.cold();
         if cold.panic.is_none() {
             cold.panic = Some(payload);
+        } else {
+            // The first payload is the one resumed; this one's `Drop` may panic too.
+            context::forget_payload(payload);
+        }
+    }
+
+    /// Runs `cancel`, which drops a child `task` (or several); a panic in its `Drop` is
+    /// recorded as `task`'s (the first payload is still the one resumed), and the group goes
+    /// on cancelling and joining the others.
+    pub(crate) fn drop_children(&mut self, task: impl FnOnce() -> TaskName, cancel: impl FnOnce()) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(cancel)) {
+            self.panicked(&task(), payload);
         }
     }
 

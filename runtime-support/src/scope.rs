@@ -254,8 +254,9 @@ pin_project! {
         span: GroupSpan,
         // When it started, in a group that keeps start times.
         at: Option<Instant>,
+        // `None` once the group cancelled it: dropped alone, where a panic is caught.
         #[pin]
-        fut: F,
+        fut: Option<F>,
     }
 }
 
@@ -268,7 +269,10 @@ impl<F: Future> Future for Named<F> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let fut = this.fut;
+        let Some(fut) = this.fut.as_pin_mut() else {
+            // Polled after it completed: `FuturesUnordered` never does.
+            return Poll::Pending;
+        };
         let polled = in_task(this.name, || {
             trace::in_span(this.span, || {
                 catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
@@ -349,7 +353,7 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
                         stamp: 0,
                         span,
                         at,
-                        fut,
+                        fut: Some(fut),
                     });
                 }
                 Some(Queued::Spawned(name, fut)) => {
@@ -456,12 +460,25 @@ where
 
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let mut this = self.project();
+        // A panic in a dropped child's `Drop` is recorded, and the group goes on.
         if !core.keeps_body() {
-            this.body.set(None);
+            let mut body = this.body.as_mut();
+            core.drop_children(|| TaskName::new("body"), move || body.set(None));
         }
-        drop(this.scope.take_queue());
+        let queue = this.scope.take_queue();
+        core.drop_children(|| TaskName::new("task"), move || drop(queue));
         for _ in 0..this.local.len() {
             core.release();
+        }
+        // Each task is dropped alone: a panic in its `Drop` is recorded, and the rest are
+        // dropped too.
+        for child in Pin::new(&mut *this.local).iter_pin_mut() {
+            let child = child.project();
+            let mut fut = child.fut;
+            if fut.is_some() {
+                let name = child.name.clone();
+                core.drop_children(|| name, move || fut.set(None));
+            }
         }
         this.local.clear();
         // Aborted, and still joined: the driver polls them until they are gone.

@@ -235,8 +235,9 @@ pin_project! {
         // The pass it was last polled in (`context::may_poll`).
         stamp: u64,
         span: GroupSpan,
+        // `None` once the group cancelled it: dropped alone, where a panic is caught.
         #[pin]
-        fut: F,
+        fut: Option<F>,
     }
 }
 
@@ -252,7 +253,11 @@ impl<F: Future> Future for Indexed<F> {
         }
         let index = *this.index;
         in_index(index);
-        match trace::in_span(this.span, || poll_caught(this.fut, cx)) {
+        let Some(fut) = this.fut.as_pin_mut() else {
+            // Polled after it completed: `FuturesUnordered` never does.
+            return Poll::Pending;
+        };
+        match trace::in_span(this.span, || poll_caught(fut, cx)) {
             Poll::Ready(outcome) => Poll::Ready((index, outcome)),
             Poll::Pending => pending(cx),
         }
@@ -310,7 +315,7 @@ where
                 index,
                 stamp: 0,
                 span: trace::task_span(|| TaskName::indexed(name, index), &core.options),
-                fut,
+                fut: Some(fut),
             },
             |core, index, outcome| settle(core, || TaskName::indexed(name, index), outcome),
         )
@@ -321,6 +326,15 @@ where
         this.feed.stop();
         for _ in 0..this.running.len() {
             core.release();
+        }
+        // Each item is dropped alone: a panic in its `Drop` is recorded, and the rest are
+        // dropped too.
+        let name = this.feed.name;
+        for item in Pin::new(&mut *this.running).iter_pin_mut() {
+            let mut fut = item.project().fut;
+            if fut.is_some() {
+                core.drop_children(|| TaskName::new(name), move || fut.set(None));
+            }
         }
         this.running.clear();
     }

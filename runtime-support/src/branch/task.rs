@@ -93,7 +93,10 @@ where
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let mut this = self.project();
         if this.fut.is_some() {
-            this.fut.set(None);
+            // A panic in its `Drop` is recorded, and the group goes on cancelling the rest.
+            let mut fut = this.fut.as_mut();
+            let name = *this.name;
+            core.drop_children(|| TaskName::new(name), move || fut.set(None));
             if *this.started {
                 trace::task_cancelled(&TaskName::new(this.name));
                 core.release();
