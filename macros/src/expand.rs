@@ -208,6 +208,27 @@ fn options(group: &Group, p: &Ident) -> TokenStream {
 /// whose first token came from the shim would be reported at the whole macro.
 const ALIAS: &str = "__taskgroup_p";
 
+/// The branches as a balanced tree of `cons` (each task a `cons(branch, ())` leaf), with the
+/// pattern of the same shape that binds their values: the tasks are polled in declaration
+/// order (depth first, head before tail), and the type's depth grows with the logarithm of
+/// the number of tasks, so that a group of hundreds of tasks stays within the trait solver's
+/// recursion limit when its `Send`-ness is asked.
+fn balanced(alias: &Ident, leaves: &[(TokenStream, TokenStream)]) -> (TokenStream, TokenStream) {
+    match leaves {
+        [] => (quote!(()), quote!(())),
+        [(branch, pattern)] => (quote!(#alias::cons(#branch, ())), quote!((#pattern, ()))),
+        _ => {
+            let (left, right) = leaves.split_at(leaves.len() / 2);
+            let (left_branches, left_pattern) = balanced(alias, left);
+            let (right_branches, right_pattern) = balanced(alias, right);
+            (
+                quote!(#alias::cons(#left_branches, #right_branches)),
+                quote!((#left_pattern, #right_pattern)),
+            )
+        }
+    }
+}
+
 pub(crate) fn expand(group: &Group) -> TokenStream {
     let krate = &group.krate;
     let p = quote!(#krate::__private);
@@ -219,21 +240,23 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let mut bindings = Vec::new();
     let settle = matches!(group.options.mode, Some((_, Mode::Settle)));
     let names = task_names(&group.tasks);
-    for (index, task) in group.tasks.iter().enumerate().rev() {
+    // Each task's branch, with the pattern that binds its value.
+    let mut leaves = Vec::new();
+    for (index, task) in group.tasks.iter().enumerate() {
         let branch = branch(task, &names[index], settle, &alias);
-        branches = quote!(#alias::cons(#branch, #branches));
         match &task.binding {
             Binding::Named { mutability, ident } => {
                 let value = format_ident!("__taskgroup_v{}", index, span = Span::mixed_site());
-                pattern = quote!((#value, #pattern));
+                leaves.push((branch, quote!(#value)));
                 values.push(value);
                 bindings.push(quote!(#mutability #ident));
             }
-            Binding::Discard(_) => pattern = quote!((_, #pattern)),
+            Binding::Discard(_) => leaves.push((branch, quote!(_))),
         }
     }
-    values.reverse();
-    bindings.reverse();
+    if !leaves.is_empty() {
+        (branches, pattern) = balanced(&alias, &leaves);
+    }
 
     let flat = match values.as_slice() {
         [] => quote!(()),
