@@ -99,3 +99,42 @@ async fn the_scope_macro_collects_errors_with_the_body_error_last() {
         .collect();
     assert_eq!(leaves, ["fetch: fetch failed", "body: body failed"]);
 }
+
+/// A scope whose body fails with `BoxError`, held across an `.await` of the enclosing
+/// future: still `Send` (the body's error type is not normalized again with its lifetimes
+/// erased).
+async fn body_fails_with_box_error(items: Vec<u64>) -> Result<u64, ErrorGroup> {
+    let total = AtomicU64::new(0);
+    let result = taskgroup::scope!(async |s| {
+        for item in &items {
+            let total = &total;
+            s.spawn(async move {
+                total.fetch_add(*item, Ordering::SeqCst);
+                Ok::<_, taskgroup::BoxError>(())
+            });
+        }
+        sleep(Duration::from_millis(1)).await;
+        if items.is_empty() {
+            return Err::<u64, taskgroup::BoxError>("no items".into());
+        }
+        Ok(1)
+    })
+    .await?;
+    sleep(Duration::from_millis(1)).await;
+    Ok(result + total.into_inner())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_macro_whose_body_fails_with_box_error_is_send() {
+    let fut = body_fails_with_box_error(vec![1, 2]);
+    assert_send(&fut);
+    assert_eq!(tokio::spawn(fut).await.unwrap().unwrap(), 4);
+    let errors = tokio::spawn(body_fails_with_box_error(Vec::new()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        errors.leaves().next().unwrap().error.to_string(),
+        "no items"
+    );
+}

@@ -118,7 +118,7 @@ pin_project! {
     }
 }
 
-fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
+pub(crate) fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
     Checked {
         branch,
         poll: B::poll_branch,

@@ -46,5 +46,5 @@ pub mod __private {
     pub use crate::except::*;
     pub use crate::future::{Settled, settled};
     pub use crate::run::{Run, run};
-    pub use crate::scope::{ScopeState, group_parts, run_scope, scope_handle};
+    pub use crate::scope::{ScopeBranch, ScopeState, group_parts, run_scope, scope_handle};
 }

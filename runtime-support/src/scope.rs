@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
+use crate::assert::{Checked, checked};
 use crate::branch::{Branch, Running};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
@@ -28,7 +29,7 @@ use crate::context::{in_task, may_poll, signal_here};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::future::TaskResult;
-use crate::run::run_with;
+use crate::run::{Run, run_with};
 use crate::signal::{Orphan, Signal};
 use crate::trace::{self, GroupSpan};
 
@@ -309,7 +310,8 @@ impl Future for NamedHandle {
 
 pin_project! {
     /// The children of a scope: its body and everything spawned into it.
-    struct ScopeBranch<'a, 'scope, 'env, B, T> {
+    #[doc(hidden)]
+    pub struct ScopeBranch<'a, 'scope, 'env, B, T> {
         scope: &'a ScopeState<'scope, 'env>,
         #[pin]
         body: Option<B>,
@@ -660,25 +662,32 @@ pub fn scope_handle<'scope, 'env>(state: &'scope ScopeState<'scope, 'env>) -> Sc
 }
 
 /// Runs a scope's body and its tasks as one group, for `scope!`. Not public API.
+///
+/// The body's value `T` is a parameter of the returned type, bound where the body is written,
+/// and the branch is [`Checked`](crate::assert::Checked), whose `Branch` impl asks nothing: so
+/// that no projection through [`TaskResult`] is normalized again where a `Send` bound looks
+/// through the scope's future, which for a body failing with `Box<dyn Error + Send + Sync>`
+/// fails with the lifetimes erased ("implementation of `From` is not general enough").
 #[doc(hidden)]
-pub fn run_scope<'a, 'scope, 'env, B>(
+#[allow(clippy::type_complexity)]
+pub fn run_scope<'a, 'scope, 'env, B, T>(
     core: Core,
     state: &'a ScopeState<'scope, 'env>,
     body: B,
-) -> impl Future<Output = Result<<B::Output as TaskResult>::Ok, ErrorGroup>> + use<'a, 'scope, 'env, B>
+) -> Run<Checked<ScopeBranch<'a, 'scope, 'env, B, T>, T>>
 where
     B: Future,
-    B::Output: TaskResult,
+    B::Output: TaskResult<Ok = T>,
 {
     run_with(
         core,
-        ScopeBranch {
+        checked(ScopeBranch {
             scope: state,
             body: Some(body),
             out: None,
             local: FuturesUnordered::new(),
             spawned: FuturesUnordered::new(),
-        },
+        }),
     )
 }
 
