@@ -65,11 +65,12 @@ pub(crate) fn validate(group: &Group, errors: &mut Errors) {
     check_arms(&group.arms, errors);
 }
 
-/// `name = fetch().await;`: the group awaits its tasks, concurrently.
+/// `name = fetch().await;`: the group awaits its tasks, concurrently. Also through the
+/// invisible group a `macro_rules!` `$task:expr` wraps around the expression.
 fn check_await(expr: &Expr, errors: &mut Errors) {
-    let (awaited, question) = match expr {
+    let (awaited, question) = match peel(expr) {
         Expr::Await(awaited) => (awaited, None),
-        Expr::Try(tried) => match &*tried.expr {
+        Expr::Try(tried) => match peel(&tried.expr) {
             Expr::Await(awaited) => (awaited, Some(tried.question_token)),
             _ => return,
         },
@@ -92,6 +93,14 @@ fn check_await(expr: &Expr, errors: &mut Errors) {
             "remove this `{written}`: a task is a future that the group awaits, concurrently with its siblings"
         ),
     );
+}
+
+/// `expr` without the invisible groups around it (a `macro_rules!` fragment's).
+fn peel(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(group) => peel(&group.expr),
+        _ => expr,
+    }
 }
 
 /// A task that names a sibling's binding: the binding does not exist until the whole group has
