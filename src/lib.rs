@@ -333,17 +333,24 @@ pub use taskgroup_runtime::{error_group, future};
 ///
 /// | written | use instead |
 /// | --- | --- |
-/// | `tokio::spawn(f)`, `tokio::task::spawn(f)`, `Handle::current().spawn(f)` | a `spawn` task of a [`group!`], or [`Scope::spawn_parallel`] |
+/// | `tokio::spawn(f)`, `tokio::task::spawn(f)`, `Handle::current().spawn(f)`, `Handle::spawn(&h, f)`, `JoinSet::spawn(&mut set, f)` | a `spawn` task of a [`group!`], or [`Scope::spawn_parallel`] |
+/// | `spawn`, `spawn_blocking` or `spawn_local` on a local bound in the item to a `Handle`, a `Runtime`, a runtime `Builder`'s runtime, a `thread::Builder`, a `JoinSet` or a `LocalSet` (`let h = Handle::current(); h.spawn(f)`) | the same |
 /// | `tokio::task::spawn_local(f)` | an in-place task of a [`group!`], or [`Scope::spawn`] |
-/// | `tokio::task::spawn_blocking(f)` | `tokio::task::block_in_place` inside a `spawn` task |
+/// | `tokio::task::spawn_blocking(f)` | a scoped thread inside a `spawn` task, `std::thread::scope(\|t\| t.spawn(work).join())`, which works on every runtime (`tokio::task::block_in_place` only on the multi-thread one) |
 /// | `std::thread::spawn(f)`, `thread::Builder::spawn` | `std::thread::scope` |
-/// | `use tokio::spawn;` (and the other `spawn`s) | the qualified path, so that calls are seen |
+/// | `use tokio::spawn;` (and the other `spawn`s), `use tokio::task::*;`, `use tokio as t;`, `use std::thread as th;`, `extern crate tokio as tk;` | the qualified path, so that calls are seen |
 ///
 /// Scoped spawns are untouched: [`Scope::spawn`], [`Scope::spawn_parallel`],
 /// `std::thread::scope`'s `s.spawn`, and a group's own `spawn` tasks (which `group!` checks
-/// itself). The check reads paths as written, not resolved items: a function of your own
-/// named `spawn` is fine, and a detached task hidden in a helper outside the item is not
-/// seen. The item is compiled as written; the attribute adds nothing at run time.
+/// itself). The item is compiled as written; the attribute adds nothing at run time.
+///
+/// **What it cannot see.** The check reads the item's own tokens, not resolved items, so it
+/// misses what the item does not show: a spawn in a helper function, a trait method, a
+/// `Drop` impl or a macro defined outside the item; a name imported or re-exported outside
+/// the item (`use tokio::spawn as s;` at the top of the module, `rt::spawn` from a crate of
+/// your own); a spawner that reaches the item as a parameter or a field (`self.handle.spawn`).
+/// A function of your own named `spawn` is fine. For those, the guarantee rests on review
+/// and on putting `#[structured]` on the module that holds the helpers too.
 ///
 /// On a function, it must be `async` (with `#[tokio::main]`, put `#[structured]` above it). A
 /// nested item with its own `#[structured]` is checked by that attribute.

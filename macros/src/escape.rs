@@ -11,7 +11,10 @@
 //! | `thread::spawn`                                  | a detached thread     |
 //! | `Handle::current().spawn(..)`, `.spawn_blocking` | a detached task       |
 //! | `thread::Builder::new()...spawn(..)`             | a detached thread     |
+//! | `Handle::spawn(&h, ..)`, `JoinSet::spawn(..)`    | a detached task       |
+//! | `h.spawn(..)`, `h.spawn_blocking(..)`, `h.spawn_local(..)` on a local bound to a `Handle`, `Runtime`, `thread::Builder`, `JoinSet` or `LocalSet` | by what `h` is |
 //! | `use tokio::spawn` (and the other `spawn`s)      | an import that would hide them |
+//! | `use tokio::*`, `use tokio::task::*`, `use tokio as t`, `use std::thread as th`, `extern crate tokio as tk` | an import that would hide them |
 //!
 //! Scoped spawns are fine and untouched: a group's `spawn` tasks, `taskgroup::scope`'s
 //! `s.spawn(..)`, `std::thread::scope`'s `s.spawn(..)`. Macro arguments are scanned token by
@@ -45,7 +48,12 @@ enum Kind {
 
 /// Reports every bare spawn in `expr`.
 pub(crate) fn check_expr(expr: &Expr, context: Context, errors: &mut Errors) {
-    Escapes { context, errors }.visit_expr(expr);
+    Escapes {
+        context,
+        errors,
+        spawners: Vec::new(),
+    }
+    .visit_expr(expr);
 }
 
 /// Reports every bare spawn in `item`.
@@ -53,6 +61,7 @@ pub(crate) fn check_item(item: &syn::Item, errors: &mut Errors) {
     Escapes {
         context: Context::Structured,
         errors,
+        spawners: Vec::new(),
     }
     .visit_item(item);
 }
@@ -60,6 +69,55 @@ pub(crate) fn check_item(item: &syn::Item, errors: &mut Errors) {
 struct Escapes<'a> {
     context: Context,
     errors: &'a mut Errors,
+    /// Locals bound to something that spawns (`let h = Handle::current();`), with what it is.
+    spawners: Vec<(String, Spawner)>,
+}
+
+/// What a local that spawns is: its `spawn` methods, and how the message names them.
+#[derive(Clone, Copy)]
+enum Spawner {
+    /// A runtime `Handle` or `Runtime`: `spawn`, `spawn_blocking`.
+    Runtime,
+    /// A `thread::Builder`: `spawn`.
+    ThreadBuilder,
+    /// A `JoinSet`: `spawn`, `spawn_blocking`, `spawn_local`.
+    JoinSet,
+    /// A `LocalSet`: `spawn_local`.
+    LocalSet,
+}
+
+impl Spawner {
+    /// What `root` (the call at the root of a local's initializer) makes, if it spawns.
+    fn of(root: &[&str]) -> Option<Spawner> {
+        match root {
+            [.., "Handle", "current" | "try_current"]
+            | [.., "Runtime", "new"]
+            | [.., "Builder", "new_multi_thread" | "new_current_thread"] => Some(Spawner::Runtime),
+            [.., "thread", "Builder", "new"] => Some(Spawner::ThreadBuilder),
+            [.., "JoinSet", "new"] => Some(Spawner::JoinSet),
+            [.., "LocalSet", "new"] => Some(Spawner::LocalSet),
+            _ => None,
+        }
+    }
+
+    /// The kind of `method` called on it, and the name the message uses.
+    fn method(self, method: &str) -> Option<(Kind, &'static str)> {
+        match (self, method) {
+            (Spawner::Runtime, "spawn") => Some((Kind::Task, "Handle::spawn")),
+            (Spawner::Runtime, "spawn_blocking") => {
+                Some((Kind::Blocking, "Handle::spawn_blocking"))
+            }
+            (Spawner::ThreadBuilder, "spawn") => Some((Kind::Thread, "thread::Builder::spawn")),
+            (Spawner::JoinSet, "spawn") => Some((Kind::Task, "JoinSet::spawn")),
+            (Spawner::JoinSet, "spawn_blocking") => {
+                Some((Kind::Blocking, "JoinSet::spawn_blocking"))
+            }
+            (Spawner::JoinSet | Spawner::LocalSet, "spawn_local") => {
+                Some((Kind::Local, "spawn_local"))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Escapes<'_> {
@@ -143,11 +201,39 @@ impl<'ast> Visit<'ast> for Escapes<'_> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast ExprMethodCall) {
-        if let Some((kind, written)) = method_kind(node) {
+        let found = method_kind(node).or_else(|| self.local_spawner(node));
+        if let Some((kind, written)) = found {
             let (receiver, dot, method) = (&node.receiver, &node.dot_token, &node.method);
             self.report(quote::quote!(#receiver #dot #method), &written, kind);
         }
         visit::visit_expr_method_call(self, node);
+    }
+
+    fn visit_local(&mut self, node: &'ast syn::Local) {
+        // `let h = Handle::current();`: its `spawn` calls spawn.
+        let pat = match &node.pat {
+            syn::Pat::Type(typed) => &*typed.pat,
+            pat => pat,
+        };
+        if let (syn::Pat::Ident(name), Some(init)) = (pat, &node.init)
+            && let Some(spawner) = root_call(&init.expr).and_then(|root| {
+                let root: Vec<&str> = root.iter().map(String::as_str).collect();
+                Spawner::of(&root)
+            })
+        {
+            self.spawners
+                .push((name.ident.unraw().to_string(), spawner));
+        }
+        visit::visit_local(self, node);
+    }
+
+    fn visit_item_extern_crate(&mut self, node: &'ast syn::ItemExternCrate) {
+        if let Some((_, rename)) = &node.rename
+            && hides_spawns(&[node.ident.unraw().to_string()])
+        {
+            let written = format!("extern crate {} as {}", node.ident, rename);
+            self.report_hiding(node, &written);
+        }
     }
 
     fn visit_macro(&mut self, node: &'ast Macro) {
@@ -202,6 +288,32 @@ impl<'ast> Visit<'ast> for Escapes<'_> {
 }
 
 impl Escapes<'_> {
+    /// `h.spawn(..)` on a local that spawns.
+    fn local_spawner(&self, call: &ExprMethodCall) -> Option<(Kind, String)> {
+        let Expr::Path(receiver) = &*call.receiver else {
+            return None;
+        };
+        let name = receiver.path.get_ident()?.unraw().to_string();
+        let (_, spawner) = self
+            .spawners
+            .iter()
+            .rev()
+            .find(|(local, _)| *local == name)?;
+        let (kind, written) = spawner.method(&call.method.unraw().to_string())?;
+        Some((kind, written.to_owned()))
+    }
+
+    /// A glob import or a rename of a crate or module that spawns: its spawns would be
+    /// written in a way this check cannot tell.
+    fn report_hiding(&mut self, what: impl ToTokens, written: &str) {
+        self.errors.spanned(
+            what,
+            format!(
+                "`{written}` would hide bare spawns from this check: `spawn(future)` or `alias::spawn(future)` cannot be told from your own functions\nhelp: import the items you use by name (`use tokio::time::sleep;`), and write spawns with their path"
+            ),
+        );
+    }
+
     /// `use` trees: an import of a `spawn` function would hide its calls (`spawn(fut)` cannot be
     /// told from a group's own `spawn` keyword or the user's functions).
     fn visit_use(&mut self, tree: &syn::UseTree, prefix: &mut Vec<Ident>, leading: bool) {
@@ -229,9 +341,57 @@ impl Escapes<'_> {
                     self.visit_use(tree, prefix, leading);
                 }
             }
-            syn::UseTree::Glob(_) => {}
+            syn::UseTree::Glob(glob) => {
+                let segments: Vec<String> = prefix.iter().map(|s| s.unraw().to_string()).collect();
+                if hides_spawns(&segments) {
+                    let written = format!("use {}::*", segments.join("::"));
+                    self.report_hiding(quote::quote!(#(#prefix)::* :: #glob), &written);
+                }
+            }
+        }
+        if let syn::UseTree::Rename(rename) = tree {
+            let mut segments: Vec<String> = prefix.iter().map(|s| s.unraw().to_string()).collect();
+            segments.push(rename.ident.unraw().to_string());
+            if hides_spawns(&segments) {
+                let written = format!("use {} as {}", segments.join("::"), rename.rename);
+                self.report_hiding(quote::quote!(#(#prefix)::* :: #tree), &written);
+            }
         }
     }
+}
+
+/// Whether a glob import or a rename of the path `segments` would hide spawns: `tokio`,
+/// `tokio::task`, `tokio::runtime`, `std::thread`.
+fn hides_spawns(segments: &[String]) -> bool {
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    matches!(
+        segments.as_slice(),
+        ["tokio"] | ["tokio", "task" | "runtime"] | ["std" | "core", "thread"] | ["thread"]
+    )
+}
+
+/// The path of the call at the root of a receiver chain: `Handle::current()` in
+/// `Handle::current().clone()`, `thread::Builder::new()` in `thread::Builder::new().name(..)`.
+fn root_call(expr: &Expr) -> Option<Vec<String>> {
+    let mut expr = expr;
+    loop {
+        expr = match expr {
+            Expr::MethodCall(inner) => &inner.receiver,
+            Expr::Try(inner) => &inner.expr,
+            Expr::Paren(inner) => &inner.expr,
+            Expr::Group(inner) => &inner.expr,
+            Expr::Await(inner) => &inner.base,
+            Expr::Reference(inner) => &inner.expr,
+            _ => break,
+        };
+    }
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    Some(segments(&path.path))
 }
 
 fn is_structured(attrs: &[syn::Attribute]) -> bool {
@@ -286,9 +446,11 @@ fn kind_of(segments: &[String]) -> Option<Kind> {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
         [.., "tokio" | "task", "spawn"] => Some(Kind::Task),
+        // Fully qualified: `Handle::spawn(&h, ..)`, `JoinSet::spawn(&mut set, ..)`.
+        [.., "Handle" | "Runtime" | "JoinSet", "spawn"] => Some(Kind::Task),
         [.., "spawn_local"] => Some(Kind::Local),
         [.., "spawn_blocking"] => Some(Kind::Blocking),
-        [.., "thread", "spawn"] => Some(Kind::Thread),
+        [.., "thread", "spawn"] | [.., "Builder", "spawn"] => Some(Kind::Thread),
         _ => None,
     }
 }
@@ -364,10 +526,10 @@ fn message(written: &str, kind: Kind, context: Context) -> String {
             "run it in place in a group, `group! { name = future; }`, or with `s.spawn(future)` in a `taskgroup::scope`: it stays on this thread and need not be `Send`"
         }
         (Kind::Blocking, Context::Group) => {
-            "do the work in a `spawn` task of the group with `tokio::task::block_in_place(|| ...)`, so that the group waits for it"
+            "do the work in a `spawn` task of the group, on a scoped thread that the task joins: `std::thread::scope(|t| t.spawn(|| work()).join())`, which works on every runtime (`tokio::task::block_in_place` only on the multi-thread one)"
         }
         (Kind::Blocking, Context::Structured) => {
-            "do the work in a `spawn` task of a group with `tokio::task::block_in_place(|| ...)`, so that the group waits for it"
+            "do the work in a `spawn` task of a group, on a scoped thread that the task joins: `std::thread::scope(|t| t.spawn(|| work()).join())`, which works on every runtime (`tokio::task::block_in_place` only on the multi-thread one)"
         }
         (Kind::Thread, _) => {
             "use `std::thread::scope`, which joins its threads before it returns, or a `spawn` task of a group"

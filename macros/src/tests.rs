@@ -435,3 +435,42 @@ fn a_sibling_read_as_an_inline_format_argument_is_reported() {
         ["a", "w", "p", "_x"]
     );
 }
+
+#[test]
+fn structured_catches_spawns_through_locals_qualified_calls_globs_and_renames() {
+    let caught = |body: &str| {
+        let found = structured_errors(&format!("async fn f() {{ {body} }}"));
+        assert_eq!(found.len(), 1, "{body}: {found:?}");
+        found[0].clone()
+    };
+    for body in [
+        "let h = Handle::current(); h.spawn(x);",
+        "let h: Handle = tokio::runtime::Handle::current(); h.spawn_blocking(x);",
+        "let rt = tokio::runtime::Runtime::new()?; rt.spawn(x);",
+        "let rt = Builder::new_multi_thread().build()?; rt.spawn(x);",
+        "let b = std::thread::Builder::new(); b.spawn(x);",
+        "let mut set = JoinSet::new(); set.spawn(x);",
+        "let local = LocalSet::new(); local.spawn_local(x);",
+        "Handle::spawn(&h, x);",
+        "JoinSet::spawn(&mut set, x);",
+        "use tokio::task::*;",
+        "use tokio::*;",
+        "use tokio as t;",
+        "use std::thread as th;",
+        "extern crate tokio as tk;",
+    ] {
+        let message = caught(body);
+        assert!(
+            message.contains("escapes") || message.contains("would hide bare spawns"),
+            "{body}: {message}"
+        );
+    }
+    // A local that does not spawn, and a scope's own handle, are fine.
+    assert!(structured_errors("async fn f() { let v = Vec::new(); v.spawn(x); }").is_empty());
+    assert!(
+        structured_errors("async fn f() { use tokio::time::sleep; sleep(d).await; }").is_empty()
+    );
+    // The fix for blocking work works on the current-thread runtime too.
+    let blocking = caught("tokio::task::spawn_blocking(x);");
+    assert!(blocking.contains("std::thread::scope"), "{blocking}");
+}
