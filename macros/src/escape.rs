@@ -459,23 +459,7 @@ fn kind_of(segments: &[String]) -> Option<Kind> {
 /// the method, and the root of its receiver chain.
 fn method_kind(call: &ExprMethodCall) -> Option<(Kind, String)> {
     let method = call.method.unraw().to_string();
-    let mut receiver = &*call.receiver;
-    loop {
-        receiver = match receiver {
-            Expr::MethodCall(inner) => &inner.receiver,
-            Expr::Try(inner) => &inner.expr,
-            Expr::Paren(inner) => &inner.expr,
-            Expr::Await(inner) => &inner.base,
-            _ => break,
-        };
-    }
-    let Expr::Call(root) = receiver else {
-        return None;
-    };
-    let Expr::Path(root) = &*root.func else {
-        return None;
-    };
-    let segments = segments(&root.path);
+    let segments = root_call(&call.receiver)?;
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (segments.as_slice(), method.as_str()) {
         ([.., "Handle", "current" | "try_current"], "spawn") => {
