@@ -168,8 +168,9 @@
 //! `supervisorScope`). `settle` runs every task to completion and binds each result as
 //! `Result<T, E>`, with `E` the task's own error type (`asyncio.gather(...,
 //! return_exceptions=True)`), and a fan-out as [`Outcomes`], those results under the
-//! fan-out's name; it takes no `except*` arms, since nothing is raised but a deadline. So a `settle` group without a timeout needs no `Result` around it: it is the
-//! one form of `group!` that can stand in a function returning a plain value. What could
+//! fan-out's name; it takes no `except*` arms, since nothing is raised but a deadline. So
+//! a `settle` group without a timeout needs no `Result` around it: it is the one form of
+//! `group!` that can stand in a function returning a plain value. What could
 //! still reach such a group from outside its tasks is never lost: when an enclosing group
 //! cancels it, it hands that group whatever is more than the cancellation (a task of its own
 //! that its grace period cut off) and waits to be dropped; errors that nested groups hand
