@@ -390,6 +390,20 @@ fn int_literal(value: &Expr) -> Option<i128> {
 
 fn unknown_option(name: &str) -> String {
     let list = "`name`, `timeout`, `limit`, `grace`, `mode`";
+    // The words the docs and other libraries use for an option, which no spelling distance
+    // leads to.
+    let synonym = match name.to_lowercase().as_str() {
+        "deadline" | "timeout_ms" | "within" => Some("timeout"),
+        "concurrency" | "max_concurrency" | "max_in_flight" | "parallelism" => Some("limit"),
+        "grace_period" | "shutdown_grace" => Some("grace"),
+        "label" => Some("name"),
+        _ => None,
+    };
+    if let Some(option) = synonym {
+        return format!(
+            "unknown option `{name}`: did you mean `{option}`? (the options are {list})"
+        );
+    }
     let best = OPTIONS
         .iter()
         .min_by_key(|known| edit_distance(&name.to_lowercase(), known));

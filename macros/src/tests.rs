@@ -474,3 +474,15 @@ fn structured_catches_spawns_through_locals_qualified_calls_globs_and_renames() 
     let blocking = caught("tokio::task::spawn_blocking(x);");
     assert!(blocking.contains("std::thread::scope"), "{blocking}");
 }
+
+#[test]
+fn an_option_named_by_a_synonym_suggests_the_option() {
+    let found = errors("#![deadline = d] a = f();");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("unknown option `deadline`: did you mean `timeout`?"),
+        "{found:?}"
+    );
+    let found = errors("#![concurrency = 8] a = f();");
+    assert!(found[0].contains("did you mean `limit`?"), "{found:?}");
+}
