@@ -58,6 +58,15 @@ fn parse_options<'a>(tokens: &'a [TokenTree], errors: &mut Errors) -> (Options, 
     let mut options = Options::default();
     let mut rest = tokens;
     while let Some((attr, bang, len)) = split_attr(rest) {
+        if !bang && !names_option(attr) {
+            // `#[cfg(test)] a = f();`: an attribute on the task that follows.
+            errors.spanned(
+                rest[..len].iter().cloned().collect::<TokenStream>(),
+                TASK_ATTRIBUTE,
+            );
+            rest = &rest[len..];
+            continue;
+        }
         if !bang {
             errors.at(
                 rest[0].span(),
@@ -68,6 +77,19 @@ fn parse_options<'a>(tokens: &'a [TokenTree], errors: &mut Errors) -> (Options, 
         rest = &rest[len..];
     }
     (options, rest)
+}
+
+/// What an attribute on a task gets.
+const TASK_ATTRIBUTE: &str = "attributes on tasks are not supported: a `#[cfg(..)]` cannot remove a task, since the group's bindings are fixed where it is written\nhelp: put the condition inside the task (`a = async { if cfg!(test) { .. } else { .. } };`), or write a group for each case; group options are inner attributes, `#![..]`, before the first task";
+
+/// Whether an attribute's body is `option = ...` for one of the group's options.
+fn names_option(attr: &proc_macro2::Group) -> bool {
+    let mut tokens = attr.stream().into_iter();
+    matches!(
+        (tokens.next(), tokens.next()),
+        (Some(TokenTree::Ident(key)), Some(TokenTree::Punct(eq)))
+            if eq.as_char() == '=' && OPTIONS.contains(&key.to_string().as_str())
+    )
 }
 
 /// The task list, in the card's `< ... >` spelling or bare. Returns the tasks that parsed,
@@ -96,10 +118,15 @@ fn parse_tasks<'a>(
         if rest.is_empty() || starts_arm(rest) {
             break;
         }
-        if let Some((_, _, len)) = split_attr(rest) {
+        if let Some((attr, bang, len)) = split_attr(rest) {
+            let message = if !bang && !names_option(attr) {
+                TASK_ATTRIBUTE
+            } else {
+                "options go before the first task"
+            };
             errors.spanned(
                 rest[..len].iter().cloned().collect::<TokenStream>(),
-                "options go before the first task",
+                message,
             );
             rest = &rest[len..];
             continue;

@@ -486,3 +486,17 @@ fn an_option_named_by_a_synonym_suggests_the_option() {
     let found = errors("#![concurrency = 8] a = f();");
     assert!(found[0].contains("did you mean `limit`?"), "{found:?}");
 }
+
+#[test]
+fn an_attribute_on_a_task_says_that_tasks_take_none() {
+    for body in ["#[cfg(test)] a = f();", "a = f(); #[cfg(test)] b = g();"] {
+        let found = errors(body);
+        assert_eq!(found.len(), 1, "{body}: {found:?}");
+        assert!(
+            found[0].contains("attributes on tasks are not supported"),
+            "{found:?}"
+        );
+    }
+    // An option written as an outer attribute still says to write `#![...]`.
+    assert!(errors("#[limit = 2] a = f();")[0].contains("inner attributes"));
+}
