@@ -104,6 +104,9 @@
 //!     2: links[2]: 404 Not Found
 //! ```
 //!
+//! The recipe [`examples/anyhow_main.rs`](https://github.com/taskgroup-rs/taskgroup/blob/main/examples/anyhow_main.rs)
+//! runs one.
+//!
 //! # `group!`
 //!
 //! ```text
@@ -244,7 +247,9 @@
 //! ```
 //!
 //! A settle-mode group without a timeout needs no `Result` around it; [`Outcomes::into_result`]
-//! turns the fan-out back into all-or-errors when that is what the caller wants.
+//! turns the fan-out back into all-or-errors when that is what the caller wants. The recipe
+//! [`examples/keep_going.rs`](https://github.com/taskgroup-rs/taskgroup/blob/main/examples/keep_going.rs)
+//! runs a whole crawl this way.
 //!
 //! ## Partial results
 //!

@@ -780,3 +780,41 @@ fn tracing() {
         "| orders: orders service unavailable for 7",
     ]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Recipes.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn anyhow_main_prints_every_failed_task_with_its_cause() {
+    let run = run_with(
+        "anyhow_main",
+        &[],
+        &[("RUST_BACKTRACE", "0"), ("RUST_LIB_BACKTRACE", "0")],
+    );
+    assert_eq!(run.status.code(), Some(1), "{run}");
+    assert!(
+        run.stderr.starts_with(
+            "Error: task group failed (3 sub-errors): profile, links[1], links[3]
+
+Caused by:
+    0: profile: user 7 not found
+    1: links[1]: GET /broken: 404 Not Found
+    2: links[3]: GET /gone: 404 Not Found"
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn keep_going_keeps_every_success_and_names_every_failure() {
+    let run = run("keep_going");
+    run.succeeded();
+    run.in_order(&[
+        "fetched 973 pages",
+        "27 failed: fan-out `pages` failed (27 sub-errors): pages[13], pages[50], pages[87] and 24 more",
+        "| pages[13]: GET /pages/13: 503",
+        "| pages[50]: GET /pages/50: 503",
+        "and 12 more errors",
+    ]);
+}
