@@ -7,7 +7,9 @@
 //! which also says why. `#![grace = d]` (or `Group::grace`) is how long the group waits for
 //! such tasks to finish their cleanup before it drops them, so a task that ignores the
 //! cancellation cannot hold up the shutdown past the grace period. An error a task returns
-//! during its cleanup is not lost: errors beat cancellation.
+//! during its cleanup is not lost: errors beat cancellation. A task that was cleaning up
+//! when the grace period ran out is reported by its name (`taskgroup::GraceElapsed`), so a
+//! flush cut short is never silent.
 //!
 //! Seconds are scaled to 50 ms. Run it with `cargo run --example graceful_shutdown`.
 
@@ -55,6 +57,15 @@ impl Drop for Announce {
 async fn stubborn_worker() -> Result<(), std::io::Error> {
     let _dropped = Announce("stubborn worker: dropped at the end of the grace period");
     sleep(SECOND * 100).await;
+    Ok(())
+}
+
+/// Flushes for longer than the grace period allows: cut off, and reported by its name.
+async fn slow_flusher() -> Result<(), std::io::Error> {
+    taskgroup::cancelled().await;
+    println!("slow flusher: flushing 5 s of buffered writes...");
+    sleep(SECOND * 5).await;
+    println!("slow flusher: flushed");
     Ok(())
 }
 
@@ -107,5 +118,26 @@ async fn main() {
     match outcome {
         Ok(()) => println!("shut down cleanly"),
         Err(eg) => println!("shutdown failed:\n{eg:#}"),
+    }
+
+    println!();
+    println!("3. a cleanup that overruns the grace period is reported");
+    let outcome: Result<(), ErrorGroup> = taskgroup::Group::new()
+        .name("service")
+        .grace(SECOND * 2)
+        .scope(async |s| {
+            s.spawn_named("slow_flusher", slow_flusher());
+            s.spawn_named("graceful_worker", graceful_worker());
+            sleep(SECOND).await;
+            println!("Shutdown requested");
+            s.cancel();
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+    match outcome {
+        Ok(()) => println!("shut down cleanly"),
+        // The flusher was told, started flushing, and was dropped at the end of the grace
+        // period: the shutdown fails and says whose data may be lost.
+        Err(eg) => println!("shutdown failed: {eg}\n{eg:#}"),
     }
 }

@@ -637,7 +637,14 @@ fn graceful_shutdown() {
         "clumsy worker: cleaning up...",
         "shutdown failed:",
         "| clumsy_worker: could not flush the write-ahead log",
+        "3. a cleanup that overruns the grace period is reported",
+        "Shutdown requested",
+        "slow flusher: flushing 5 s of buffered writes...",
+        "graceful worker: cleanup done",
+        "shutdown failed: group `service` failed (1 sub-error): slow_flusher",
+        "| slow_flusher: dropped when the grace period of 100ms ran out, before it finished cleaning up",
     ]);
+    run.lacks("slow flusher: flushed");
 }
 
 #[test]
