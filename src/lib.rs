@@ -145,9 +145,10 @@
 //! a fan-out over a million items holds only `limit` of them at a time.
 //!
 //! *Names.* Errors and traces name a task after its binding (`user`), a fan-out's items after
-//! it with their index (`pages[3]`), and a `_` task after the function it calls (`_ =
-//! audit(id);` is `audit`); names are distinct, so a second `_` task calling `audit` is
-//! `audit#2`.
+//! it with their index from 0 (`pages[3]` is the fourth item), and a `_` task or fan-out
+//! after the function it calls (`_ = audit(id);` is `audit`, the items of
+//! `_ = for url in urls => crawl(url);` are `crawl[0]`, `crawl[1]`, ...); names are
+//! distinct, so a second `_` task calling `audit` is `audit#2`.
 //!
 //! *First steps.* Tasks start in declaration order in the group's first poll. A task that
 //! fails in that very step stops the group from starting the tasks declared after it: they
@@ -254,32 +255,35 @@
 //! ## Partial results
 //!
 //! Successes that completed before a failure are not lost: since in-place tasks may borrow,
-//! they can record into a local `Mutex` or `RefCell` that the `except*` arm reads, which is
-//! what the Python idiom `report.ok[name] = ...` does.
+//! they can record into a local `Mutex` that the `except*` arm reads, which is what the
+//! Python idiom `report.ok[name] = ...` does. (A `RefCell` works too, but makes the group
+//! `!Send`, so not in `tokio::spawn` or an axum handler; a `std::sync::Mutex` keeps it
+//! `Send`.) To act on each result as it arrives instead, see the recipe
+//! [`examples/as_they_complete.rs`](https://github.com/taskgroup-rs/taskgroup/blob/main/examples/as_they_complete.rs).
 //!
 //! ```
-//! use std::cell::RefCell;
+//! use std::sync::Mutex;
 //! use taskgroup::{ErrorGroup, group};
 //!
-//! async fn shard(n: u32, ok: &RefCell<Vec<u32>>) -> Result<(), std::io::Error> {
+//! async fn shard(n: u32, ok: &Mutex<Vec<u32>>) -> Result<(), std::io::Error> {
 //!     tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(n))).await;
 //!     if n == 3 {
 //!         return Err(std::io::Error::other("shard 3 timed out"));
 //!     }
-//!     ok.borrow_mut().push(n * 100);
+//!     ok.lock().unwrap().push(n * 100);
 //!     Ok(())
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() -> Result<(), ErrorGroup> {
-//! let ok = RefCell::new(Vec::new());
+//! let ok = Mutex::new(Vec::new());
 //! group! {
 //!     _ = for n in 0..6 => shard(n, &ok);
 //!     except* std::io::Error as failed => {
 //!         assert_eq!(failed.len(), 1);
 //!     }
 //! }
-//! assert_eq!(*ok.borrow(), [0, 100, 200]); // the shards done before the cancel landed
+//! assert_eq!(*ok.lock().unwrap(), [0, 100, 200]); // the shards done before the cancel landed
 //! # Ok(())
 //! # }
 //! ```

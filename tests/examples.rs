@@ -825,3 +825,25 @@ fn keep_going_keeps_every_success_and_names_every_failure() {
         "and 12 more errors",
     ]);
 }
+
+#[test]
+fn as_they_complete_handles_each_result_as_it_arrives_and_still_fails_fast() {
+    let run = run("as_they_complete");
+    run.succeeded();
+    run.in_order(&[
+        "1. every page arrives",
+        "arrived: pages[1] = page 1 (10 ms)",
+        "arrived: pages[3] = page 3 (20 ms)",
+        "arrived: pages[2] = page 2 (30 ms)",
+        "arrived: pages[0] = page 0 (40 ms)",
+        "arrived: pages[4] = page 4 (50 ms)",
+        "done: 5 pages, each handled as it arrived",
+        "2. pages[2] fails",
+        "arrived: pages[1] = page 1 (10 ms)",
+        "arrived: pages[3] = page 3 (20 ms)",
+        "failed: task group failed (1 sub-error): fetch[2]",
+        "| fetch[2]: GET /pages/2: 500",
+    ]);
+    // Nothing arrived after the failure: the later pages were cancelled.
+    assert_eq!(run.lines("arrived: pages[0]").len(), 1, "{run}");
+}
