@@ -19,6 +19,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident, Item, Label, LitStr};
 
+use crate::escape::segments;
 use crate::expand::mixed;
 
 /// Rewrites the exits of `body`, the body of the arm `arm` (`except* T`, as written).
@@ -128,12 +129,7 @@ fn is_ok(value: &Expr) -> bool {
     let Expr::Path(path) = &*call.func else {
         return false;
     };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
+    let segments = segments(&path.path);
     matches!(
         segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
         ["Ok"] | ["Result", "Ok"] | ["result", "Result", "Ok"] | [_, "result", "Result", "Ok"]

@@ -421,7 +421,8 @@ fn path_len(tokens: &[TokenTree]) -> usize {
     end
 }
 
-fn segments(path: &Path) -> Vec<String> {
+/// A path's segment names, raw identifiers unprefixed.
+pub(crate) fn segments(path: &Path) -> Vec<String> {
     path.segments
         .iter()
         .map(|s| s.ident.unraw().to_string())
