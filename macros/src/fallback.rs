@@ -1,10 +1,15 @@
 //! Output on error: the errors, and a binding for every task name.
 //!
-//! The first error is emitted in expression position, `let __failed = compile_error!(..);`,
+//! The first error is emitted as the tail of a block, `let __failed = { compile_error!{..} };`,
 //! which gives `__failed` the compiler's error type, and every task name is bound to it. Uses
 //! of an error-typed local are never reported, so the rest of the function stays quiet: no
 //! "cannot find value `user`", no "type annotations needed" on `user.name`, only the errors
 //! that matter.
+//!
+//! The output stays valid Rust once the `compile_error!` calls expand to nothing, as
+//! rust-analyzer expands them: a braced macro call in statement position, where an
+//! expression-position call would leave `let __failed = ;` and a second, spurious "Syntax
+//! Error in Expansion: expected expression" beside the real error.
 
 use std::collections::HashSet;
 
@@ -39,7 +44,7 @@ pub(crate) fn group(group: &Group, error: syn::Error) -> TokenStream {
     }
     quote! {
         #[allow(unused_variables)]
-        let #failed = #first;
+        let #failed = { #first };
         #(#errors)*
         #(#lets)*
     }

@@ -260,7 +260,7 @@ fn expansion_shape() {
         "use $ crate :: __private as __taskgroup_p",
         "__taskgroup_p :: checked_task",
         "__taskgroup_p :: checked_spawn_task",
-        "take_matching :: < E >",
+        "< E as $ crate :: __private :: ExceptType > :: take_matching",
         "value_slot",
         "Propagate :: propagate",
     ] {
@@ -276,10 +276,63 @@ fn fallback_binds_every_name() {
     let output =
         crate::group(tokens("$crate; a = f().await; mut b = g(1 +); _ = h();")).to_string();
     assert!(output.starts_with(
-        "# [allow (unused_variables)] let __taskgroup_failed = :: core :: compile_error !"
+        "# [allow (unused_variables)] let __taskgroup_failed = { :: core :: compile_error !"
     ));
     assert!(output.contains("let a = __taskgroup_failed"));
     assert!(output.contains("let b = __taskgroup_failed"));
+}
+
+/// The output as rust-analyzer reads it: `compile_error!` expands to nothing there, and what
+/// is left must parse as statements, or the IDE adds "Syntax Error in Expansion" to the real
+/// error.
+fn ide_parses(output: TokenStream) -> Result<(), syn::Error> {
+    fn strip(stream: TokenStream) -> TokenStream {
+        let mut kept: Vec<TokenTree> = Vec::new();
+        let mut trees = stream.into_iter().peekable();
+        while let Some(tree) = trees.next() {
+            match tree {
+                TokenTree::Ident(ident) if ident == "compile_error" => {
+                    // `::core::` before it, `!` and the message after it.
+                    let path = kept.len().saturating_sub(5);
+                    if kept[path..]
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<String>()
+                        == "::core::"
+                    {
+                        kept.truncate(path);
+                    }
+                    trees.next();
+                    trees.next();
+                }
+                TokenTree::Group(group) => {
+                    let mut inner = Group::new(group.delimiter(), strip(group.stream()));
+                    inner.set_span(group.span());
+                    kept.push(TokenTree::Group(inner));
+                }
+                other => kept.push(other),
+            }
+        }
+        kept.into_iter().collect()
+    }
+    let block = TokenTree::Group(Group::new(Delimiter::Brace, strip(output)));
+    syn::parse2::<syn::Block>(block.into()).map(drop)
+}
+
+#[test]
+fn fallback_is_valid_rust_without_its_errors() {
+    for input in [
+        "$crate; a = f().await; mut b = g(1 +); _ = h();",
+        "$crate; #![deadline = d] a = f();",
+        "$crate;",
+        "$crate; except* E => 0,",
+    ] {
+        let output = crate::group(tokens(input));
+        assert!(output.to_string().contains("compile_error"), "{input}");
+        if let Err(error) = ide_parses(output.clone()) {
+            panic!("{input}: {error} in {output}");
+        }
+    }
 }
 
 /// A small deterministic generator (xorshift64*), so that a failure can be replayed.
@@ -403,8 +456,14 @@ fn never_panics_on_mutated_input() {
                 // The parser alone yields a group or errors...
                 let (group, mut errors) = parse::parse_input(input.clone());
                 valid::validate(&group, &mut errors);
-                // ...and the whole macro yields tokens, never a panic.
-                let _ = crate::group(input);
+                // ...and the whole macro yields tokens, never a panic; on error, tokens
+                // that stay valid Rust without the errors.
+                let output = crate::group(input);
+                if output.to_string().contains("compile_error")
+                    && let Err(error) = ide_parses(output.clone())
+                {
+                    panic!("{error} in {output}");
+                }
             });
             cases += 1;
         }
