@@ -18,6 +18,7 @@ use crate::elapsed::GraceElapsed;
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::policy;
 use crate::signal::{Content, Hop, Mail, Orphan, Signal};
+use crate::trace;
 
 /// How a group reacts to a failing task.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -383,8 +384,7 @@ impl Core {
         if !policy::counts(&*error, self.is_cancelling()) {
             return;
         }
-        #[cfg(feature = "tracing")]
-        tracing::event!(tracing::Level::WARN, task = %task, error = %error, "task failed");
+        trace::task_failed(&task, &error);
         self.cold().errors.push_task_error(task, error);
         self.failed();
     }
@@ -434,9 +434,7 @@ impl Core {
 
     /// Records a panic; the first payload is the one resumed.
     pub(crate) fn panicked(&mut self, task: &TaskName, payload: Box<dyn Any + Send>) {
-        #[cfg(feature = "tracing")]
-        tracing::event!(tracing::Level::ERROR, task = %task, "task panicked");
-        let _ = task;
+        trace::task_panicked(task);
         self.accepting = false;
         let cold = self.cold();
         if cold.panic.is_none() {
@@ -488,8 +486,7 @@ impl Core {
     /// Starts cancelling: children watching [`cancelled`](crate::cancelled) are told why, and
     /// no new task starts.
     pub(crate) fn start_cancel(&mut self, reason: CancelReason) {
-        #[cfg(feature = "tracing")]
-        tracing::event!(tracing::Level::INFO, reason = %reason, "group cancelling");
+        trace::group_cancelling(&reason);
         self.accepting = false;
         self.signal().cancel(reason);
     }
@@ -521,12 +518,7 @@ impl Core {
         let Mail { path, content } = mail;
         match content {
             Content::Errors(members) => {
-                #[cfg(feature = "tracing")]
-                tracing::event!(
-                    tracing::Level::WARN,
-                    errors = members.len(),
-                    "errors handed up by a dropped group"
-                );
+                trace::handed_up(members.len());
                 let group = self.errors_at(&path);
                 for member in members {
                     group.push(member);
