@@ -215,6 +215,21 @@
 //! new group. Here an early exit is allowed, and the same rule makes it safe: what the arm
 //! did not handle leaves with it.
 //!
+//! The propagation of the remainder is why the function around a group with typed arms
+//! must return an error type with `From<ErrorGroup>`, even when the arms name every error
+//! type its tasks return: a group also carries errors from outside its tasks' signatures
+//! (those that a nested group, dropped inside a task, hands up to it), and the compiler
+//! cannot prove that the arms cover them. End the arms with
+//! `except* _` to need no conversion. The recipe
+//! [`examples/axum_handler.rs`](https://github.com/taskgroup-rs/taskgroup/blob/main/examples/axum_handler.rs)
+//! shows the usual shape in a web handler: an application error that is `IntoResponse`,
+//! `std::error::Error` and `From<ErrorGroup>`, with `except* Elapsed` as a 504 and
+//! `except* UpstreamError` as a 502.
+//!
+//! An arm `=> Err(e)` or `=> Ok(v)` without `return` is reported as the missing `return` it
+//! almost always is ("an `except*` arm must leave ... or yield the group's values"), unless
+//! the group's values are themselves that `Result`.
+//!
 //! An arm that yields replaces *every* binding with its fallback, the successes too: in
 //! `supervise` mode, where every task ran to its end, that throws away the values of all the
 //! tasks that succeeded. To keep going and keep them, see the next section.
@@ -291,9 +306,42 @@
 //! # The imperative API
 //!
 //! For what a fixed list cannot express (spawning in a loop that awaits between spawns,
-//! spawning from inside a task, an early return), [`scope()`](fn@scope) and the [`Group`] builder give a
-//! [`Scope`] handle with the same options and semantics. Like `std::thread::scope`'s, the
-//! handle is branded by a lifetime: it cannot escape the scope.
+//! spawning from inside a task, an early return), [`scope!`] gives a [`Scope`] handle with
+//! the same options and semantics. Like `std::thread::scope`'s, the handle is branded by a
+//! lifetime: it cannot escape the scope.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+//! async fn fetch(id: u32) -> Result<u32, std::io::Error> {
+//!     Ok(id * 10)
+//! }
+//!
+//! let ids = [1, 2, 3];
+//! let total = taskgroup::scope!(async |s| {
+//!     let mut handles = Vec::new();
+//!     for id in ids {
+//!         handles.push(s.spawn(fetch(id)));
+//!     }
+//!     let mut total = 0;
+//!     for handle in handles {
+//!         total += handle.await.unwrap_or(0);
+//!     }
+//!     Ok::<_, std::io::Error>(total)
+//! })
+//! .await?;
+//! assert_eq!(total, 60);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Use `scope!` wherever the future must be `Send`: inside `tokio::spawn`, in an axum
+//! handler, in any `async fn` that is spawned. The function form, [`scope()`](fn@scope) (and
+//! [`Group::scope`]), takes an async closure, and rustc cannot yet prove such a future
+//! `Send` when the closure borrows; there it fails with
+//! "implementation of `AsyncFnOnce` is not general enough" at the `tokio::spawn` call. That
+//! is a compiler limit (rust-lang/rust#110338), and `scope!` is the way around it. Options
+//! come first, as a [`Group`]: `taskgroup::scope!(Group::new().limit(4), async |s| ...)`.
 //!
 //! # Compile-time checks
 //!
@@ -332,7 +380,7 @@ pub use taskgroup_runtime::{
     BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, Mode, Outcomes,
     Scope, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
 };
-pub use taskgroup_runtime::{error_group, future};
+pub use taskgroup_runtime::{bounds, error_group, future};
 
 /// Checks that no task escapes: rejects every bare spawn in an `async fn`, an `impl` block,
 /// a trait or an inline module, at the call, saying what to write instead.
@@ -412,8 +460,9 @@ pub mod __private {
 ///
 /// `taskgroup::scope(async |s| ...)` takes an async closure, and today's rustc cannot prove
 /// that a future holding the call of a higher-ranked async closure is `Send` when the
-/// closure borrows (rust-lang/rust#110338, #134997). `scope!` runs the same body as a plain
-/// `async` block instead, so it works inside `tokio::spawn` and in axum handlers. It
+/// closure borrows (rust-lang/rust#110338, #134997): inside `tokio::spawn` it fails with
+/// "implementation of `AsyncFnOnce` is not general enough". `scope!` runs the same body as
+/// a plain `async` block instead, so it works inside `tokio::spawn` and in axum handlers. It
 /// evaluates to a future: await it as you would the function's.
 ///
 /// ```
@@ -604,6 +653,10 @@ macro_rules! scope {
 /// ```
 #[macro_export]
 macro_rules! group {
+    // Said here, so that the error is the macro's own and not the inner macro's.
+    () => {
+        ::core::compile_error! { "a group needs at least one task: `group! { name = future; }`" }
+    };
     ($($tokens:tt)*) => {
         $crate::__private::group_internal! { $crate; $($tokens)* }
     };

@@ -251,8 +251,18 @@ async fn fallback_none(ran: &mut bool) -> Result<(), ErrorGroup> {
     Ok(())
 }
 
+/// A task whose value is itself a `Result`: an arm `=> Ok(..)` yields it, as written.
+async fn fallback_result() -> Result<Result<u8, String>, ErrorGroup> {
+    group! {
+        lookup = io_fail_after::<Result<u8, String>>(10, "lookup failed");
+        except* io::Error => Ok(0),
+    }
+    Ok(lookup)
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_arm_yields_fallback_values_for_the_bindings() {
+    assert_eq!(fallback_result().await.unwrap(), Ok(0));
     assert_eq!(fallback_tuple().await.unwrap(), (7, "fallback".to_owned()));
     assert_eq!(fallback_single().await.unwrap(), "fallback");
     let mut ran = false;

@@ -123,17 +123,34 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
 /// Whether `value` is written `Ok(..)` (or `Result::Ok(..)`), whose return needs only
 /// `From<ErrorGroup>` of the function's error type.
 fn is_ok(value: &Expr) -> bool {
+    constructor(value) == Some("Ok")
+}
+
+/// Whether `value` is a call of `Ok(..)` or `Err(..)` (in any of their spellings).
+pub(crate) fn is_result(value: &Expr) -> bool {
+    constructor(value).is_some()
+}
+
+fn constructor(value: &Expr) -> Option<&'static str> {
     let Expr::Call(call) = value else {
-        return false;
+        return None;
     };
     let Expr::Path(path) = &*call.func else {
-        return false;
+        return None;
     };
     let segments = segments(&path.path);
+    let (last, prefix) = segments.split_last()?;
+    let variant = match last.as_str() {
+        "Ok" => "Ok",
+        "Err" => "Err",
+        _ => return None,
+    };
+    let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     matches!(
-        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["Ok"] | ["Result", "Ok"] | ["result", "Result", "Ok"] | [_, "result", "Result", "Ok"]
+        prefix[..],
+        [] | ["Result"] | ["result", "Result"] | [_, "result", "Result"]
     )
+    .then_some(variant)
 }
 
 impl VisitMut for Exits<'_> {

@@ -20,7 +20,7 @@
 //!             __taskgroup_p::run(
 //!                 __taskgroup_p::Options::new()
 //!                     .at(file!(), line!())
-//!                     .timeout(__taskgroup_p::timeout(d)),
+//!                     .timeout(__taskgroup_p::TimeoutValue::into_duration(d)),
 //!                 __taskgroup_p::cons(__taskgroup_p::checked_task("user", fetch_user(id)),
 //!                 __taskgroup_p::cons(__taskgroup_p::checked_task("audit", audit(id)),
 //!                 __taskgroup_p::cons(__taskgroup_p::checked_fan_out("pages", &urls, |url| fetch(url)),
@@ -39,8 +39,8 @@
 //!         Ok(__v) => __v,
 //!         Err(__eg) => {
 //!             let mut __rest = Some(__eg);
-//!             if let Some(errs) = __p::take_matching::<io::Error>(&mut __rest) {
-//!                 __value = Some(return Err(errs.into()));
+//!             if let Some(errs) = <io::Error as __p::ExceptType>::take_matching(&mut __rest) {
+//!                 __value = Some { 0: return Err(errs.into()) };
 //!             }
 //!             if let Some(__eg) = __rest {                // left out after `except* _`
 //!                 return __p::Propagate::propagate(__eg); // `?`: Err(From::from(remainder))
@@ -57,9 +57,14 @@
 //!   token of the task's expression: its path carries the first span, its argument list the
 //!   last. The calls go through `__taskgroup_p` rather than `$crate`, whose span belongs to the
 //!   shim: a call whose first token came from the shim would be reported at the whole macro.
-//! - Option values are checked the same way (`__taskgroup_p::timeout(d)`), at the value.
+//! - Option values are checked the same way (`__taskgroup_p::TimeoutValue::into_duration(d)`),
+//!   at the value.
 //! - An arm's body is assigned to a slot typed after the group's value, so an arm that yields
-//!   the wrong thing is a type mismatch at the arm, "expected `(User, Vec<Page>)`".
+//!   the wrong thing is a type mismatch at the arm, "expected `(User, Vec<Page>)`". It is
+//!   written `Some { 0: body }`, not `Some(body)`, so that rustc reports the body alone and
+//!   not "arguments to this enum variant are incorrect" with a note inside `core`. A body
+//!   that is an `Ok(..)` or `Err(..)` goes through `ArmYields::arm_yields(&slot, body)`,
+//!   which says at the arm that it lacks a `return` (unless the values are that `Result`).
 //! - Only the propagation of the remainder is at the macro's span: it has no tokens of its own.
 
 use std::collections::HashSet;
@@ -67,6 +72,7 @@ use std::collections::HashSet;
 use proc_macro2::{Delimiter, Group as TokenGroup, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr};
 
 use crate::arm;
@@ -93,10 +99,10 @@ fn span_range(node: &impl ToTokens) -> (Span, Span) {
 fn call_over(node: &impl ToTokens, func: &str, args: TokenStream) -> TokenStream {
     let (first, last) = span_range(node);
     let alias = Ident::new(ALIAS, first);
-    let func = Ident::new(func, first);
+    let func = func.split("::").map(|segment| Ident::new(segment, first));
     let mut args = TokenGroup::new(Delimiter::Parenthesis, args);
     args.set_span(last);
-    quote_spanned!(first=> #alias::#func #args)
+    quote_spanned!(first=> #alias #(::#func)* #args)
 }
 
 /// The tasks' names in error reports: a task's binding, or for `_` the function it calls.
@@ -180,13 +186,13 @@ fn options(group: &Group, p: &Ident) -> TokenStream {
     if let Some(name) = &options.name {
         chain = quote!(#chain.name(#name));
     }
-    for (key, value) in [
-        ("timeout", &options.timeout),
-        ("limit", &options.limit),
-        ("grace", &options.grace),
+    for (key, check, value) in [
+        ("timeout", "TimeoutValue::into_duration", &options.timeout),
+        ("limit", "LimitValue::into_limit", &options.limit),
+        ("grace", "GraceValue::into_duration", &options.grace),
     ] {
         if let Some(value) = value {
-            let check = call_over(value, key, value.to_token_stream());
+            let check = call_over(value, check, value.to_token_stream());
             let key = Ident::new(key, Span::call_site());
             chain = quote!(#chain.#key(#check));
         }
@@ -314,19 +320,32 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
             None => quote!(_),
         };
         let mut body = arm.body.clone();
+        // `=> Err(e)` is almost always a missing `return`: said so at the arm, unless the
+        // group's values are themselves that `Result`.
+        let yields = arm::is_result(&arm.body);
         let take = match &arm.ty {
             Some(ty) => {
                 // Its exits hand on what it leaves unhandled; `except* _` leaves nothing.
                 let name = format!("except* {}", type_string(ty));
                 arm::hand_on(&mut body, &rest, &p, &name);
-                quote!(#p::take_matching::<#ty>(&mut #rest))
+                quote!(<#ty as #p::ExceptType>::take_matching(&mut #rest))
             }
             None => quote!(#p::take_rest(&mut #rest)),
+        };
+        let body = if yields {
+            let span = body.span();
+            let alias = Ident::new(ALIAS, span);
+            quote_spanned!(span=> {
+                use #p as #alias;
+                #alias::ArmYields::arm_yields(&#value, #body)
+            })
+        } else {
+            body.into_token_stream()
         };
         quote! {
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             if let #some(#binding) = #take {
-                #value = #some(#body);
+                #value = #some { 0: #body };
             }
         }
     });

@@ -64,6 +64,7 @@ pub trait IntoTask {
     /// The future the group polls.
     type Future: Future<Output = Self::Output>;
     /// The task as a future.
+    #[doc(hidden)]
     fn into_task(self) -> Self::Future;
 }
 
@@ -365,6 +366,7 @@ where
 )]
 pub trait TimeoutValue {
     /// The deadline, counted from the group's start.
+    #[doc(hidden)]
     fn into_duration(self) -> Duration;
 }
 
@@ -372,11 +374,6 @@ impl TimeoutValue for Duration {
     fn into_duration(self) -> Duration {
         self
     }
-}
-
-/// `#![timeout = d]`
-pub fn timeout<D: TimeoutValue>(value: D) -> Duration {
-    value.into_duration()
 }
 
 /// What `#![grace = ...]` takes.
@@ -387,6 +384,7 @@ pub fn timeout<D: TimeoutValue>(value: D) -> Duration {
 )]
 pub trait GraceValue {
     /// How long cancelled tasks may take to clean up.
+    #[doc(hidden)]
     fn into_duration(self) -> Duration;
 }
 
@@ -394,11 +392,6 @@ impl GraceValue for Duration {
     fn into_duration(self) -> Duration {
         self
     }
-}
-
-/// `#![grace = d]`
-pub fn grace<D: GraceValue>(value: D) -> Duration {
-    value.into_duration()
 }
 
 /// What `#![limit = ...]` takes.
@@ -409,6 +402,7 @@ pub fn grace<D: GraceValue>(value: D) -> Duration {
 )]
 pub trait LimitValue {
     /// The cap on tasks in flight.
+    #[doc(hidden)]
     fn into_limit(self) -> usize;
 }
 
@@ -416,9 +410,4 @@ impl LimitValue for usize {
     fn into_limit(self) -> usize {
         self
     }
-}
-
-/// `#![limit = n]`
-pub fn limit<L: LimitValue>(value: L) -> usize {
-    value.into_limit()
 }

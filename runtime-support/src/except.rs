@@ -29,25 +29,9 @@ impl Unhandled {
 impl Drop for Unhandled {
     fn drop(&mut self) {
         if let Some(errors) = self.0.take() {
-            report_lost(&errors);
+            crate::trace::lost(&errors);
         }
     }
-}
-
-#[cold]
-fn report_lost(errors: &ErrorGroup) {
-    #[cfg(feature = "tracing")]
-    tracing::event!(
-        tracing::Level::ERROR,
-        errors = %format_args!("{errors:#}"),
-        "an `except*` arm left without handing on the errors no arm handled"
-    );
-    #[cfg(not(feature = "tracing"))]
-    eprintln!(
-        "taskgroup: an `except*` arm left its function by an exit the macro cannot see (a \
-         `return` inside another macro, a panic, or the drop of the future), so these errors \
-         that no arm handled were not handed on:\n{errors:#}"
-    );
 }
 
 /// The types an `except*` arm can match.
@@ -56,16 +40,21 @@ fn report_lost(errors: &ErrorGroup) {
     label = "not an error type",
     note = "an arm matches the leaves of the error group whose type is `{Self}`; use `except* _` to take every remaining error"
 )]
-pub trait ExceptType: Error + Send + Sync + 'static {}
+pub trait ExceptType: Sized {
+    /// Takes the errors of this type out of what earlier arms left, nesting kept.
+    #[doc(hidden)]
+    fn take_matching(rest: &mut Unhandled) -> Option<ErrorGroup<Self>>;
+}
 
+// The bound is on the impl, not a supertrait, so that a type that is not an error is
+// reported with the message above rather than as "`String: Error` is not satisfied".
 #[diagnostic::do_not_recommend]
-impl<T: Error + Send + Sync + 'static> ExceptType for T {}
-
-/// Takes the errors of type `T` out of what earlier arms left, nesting kept.
-pub fn take_matching<T: ExceptType>(rest: &mut Unhandled) -> Option<ErrorGroup<T>> {
-    let (matching, remainder) = rest.take()?.split::<T>();
-    rest.0 = remainder;
-    matching
+impl<T: Error + Send + Sync + 'static> ExceptType for T {
+    fn take_matching(rest: &mut Unhandled) -> Option<ErrorGroup<T>> {
+        let (matching, remainder) = rest.take()?.split::<T>();
+        rest.0 = remainder;
+        matching
+    }
 }
 
 /// `except* _`: takes whatever earlier arms left.
@@ -85,6 +74,7 @@ pub fn take_rest(rest: &mut Unhandled) -> Option<ErrorGroup> {
 )]
 pub trait ArmReturn: Sized {
     /// The value the function returns instead of `self`.
+    #[doc(hidden)]
     fn arm_return(self, rest: Option<ErrorGroup>, arm: &'static str) -> Self;
 }
 
@@ -115,6 +105,7 @@ where
 )]
 pub trait ArmOk: Sized {
     /// The value the function returns instead of `self`.
+    #[doc(hidden)]
     fn arm_ok(self, rest: Option<ErrorGroup>) -> Self;
 }
 
@@ -138,6 +129,7 @@ impl<T, E: From<ErrorGroup>> ArmOk for Result<T, E> {
 )]
 pub trait ArmLeave: Sized {
     /// The early return that carries `rest`, if it holds errors.
+    #[doc(hidden)]
     fn arm_leave(rest: &mut Unhandled) -> Option<Self>;
 }
 
@@ -154,6 +146,27 @@ pub const fn value_slot<T>(_: &Result<T, ErrorGroup>) -> Option<T> {
     None
 }
 
+/// What an arm whose body is a `Result` constructor (`=> Ok(..)`, `=> Err(..)`) yields: the
+/// group's values, which are a `Result` only when a task's value is one. Anything else is
+/// almost always a missing `return`, and is reported at the arm as such.
+#[diagnostic::on_unimplemented(
+    message = "an `except*` arm must leave (`return`, `break`, `continue`, a panic) or yield the group's values `{V}`, not `{Self}`",
+    label = "this arm yields `{Self}` as the group's values `{V}`",
+    note = "to leave the function with this `Result`, write `return` before it: `=> return Err(..)`",
+    note = "an arm that handles the errors and goes on yields one value per named task, in order: `{V}`"
+)]
+pub trait ArmYields<V>: Sized {
+    /// The arm's value as the group's values; `slot` fixes `V` before `Self` is checked.
+    #[doc(hidden)]
+    fn arm_yields(slot: &Option<V>, value: Self) -> V;
+}
+
+impl<V> ArmYields<V> for V {
+    fn arm_yields(_: &Option<V>, value: Self) -> V {
+        value
+    }
+}
+
 /// What the enclosing function must return for errors that no arm took to propagate:
 /// `return Err(From::from(remainder))`, the `?` of the group.
 #[diagnostic::on_unimplemented(
@@ -164,6 +177,7 @@ pub const fn value_slot<T>(_: &Result<T, ErrorGroup>) -> Option<T> {
 )]
 pub trait Propagate: Sized {
     /// The early return that carries `remainder`.
+    #[doc(hidden)]
     fn propagate(remainder: ErrorGroup) -> Self;
 }
 
@@ -191,6 +205,7 @@ pub fn unreachable_arm() -> ! {
 )]
 pub trait SettlePropagate: Sized {
     /// The early return that carries `errors`.
+    #[doc(hidden)]
     fn propagate(errors: ErrorGroup) -> Self;
 }
 

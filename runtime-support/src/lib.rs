@@ -33,6 +33,27 @@ pub use crate::future::{TaskResult, infallible, settled};
 pub use crate::outcomes::Outcomes;
 pub use crate::scope::{Group, Scope, TaskHandle, scope};
 
+pub mod bounds {
+    //! What `group!` asks of the code it is given, as the compiler names it in an error.
+    //!
+    //! Each trait here is one requirement of the macro, checked where the requirement arises
+    //! and reported there with a message of its own: a task that is not a future
+    //! ([`IntoTask`]), an option of the wrong type ([`TimeoutValue`], [`GraceValue`],
+    //! [`LimitValue`]), an `except*` type that is not an error ([`ExceptType`]), a function that
+    //! cannot return the errors no arm takes ([`Propagate`], [`SettlePropagate`]), an arm that
+    //! cannot leave or yields the wrong thing ([`ArmReturn`], [`ArmOk`], [`ArmLeave`],
+    //! [`ArmYields`]), and a `spawn` task whose output cannot cross threads ([`SpawnOutput`]).
+    //!
+    //! The crate implements them for every type that meets the requirement; they are named
+    //! here so that the compiler's "the trait `Propagate` is not implemented for `()`" has a
+    //! page to point to. Their methods are the expansion's and are not public API.
+
+    pub use crate::assert::{GraceValue, IntoTask, LimitValue, SpawnOutput, TimeoutValue};
+    pub use crate::except::{
+        ArmLeave, ArmOk, ArmReturn, ArmYields, ExceptType, Propagate, SettlePropagate,
+    };
+}
+
 /// The expansion's API. Not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
