@@ -814,6 +814,20 @@ Caused by:
 }
 
 #[test]
+fn axum_handler_maps_the_group_to_statuses_over_http() {
+    let run = run("axum_handler");
+    run.succeeded();
+    run.in_order(&[
+        "shop listening on http://127.0.0.1:",
+        r#"GET /product/5 -> 200 OK: {"id":5,"cents":1250,"in_stock":5}"#,
+        "GET /product/13 -> 502 Bad Gateway: in_stock: GET /stock/13: 503 Service Unavailable",
+        "GET /product/99 -> 504 Gateway Timeout: deadline: deadline elapsed after 300ms; still running: cents (",
+    ]);
+    // The deadline names only the task still running: the stock answered in time.
+    assert!(!run.line("GET /product/99").contains("in_stock"), "{run}");
+}
+
+#[test]
 fn keep_going_keeps_every_success_and_names_every_failure() {
     let run = run("keep_going");
     run.succeeded();

@@ -758,8 +758,9 @@ impl Group {
 ///
 /// The scope's future is `Send` when its tasks are, but today's rustc cannot prove it when
 /// the async closure borrows from the enclosing function (rust-lang/rust#110338): in
-/// `tokio::spawn` or an axum handler, write the same body with the `taskgroup::scope!` macro,
-/// which runs it as a plain `async` block.
+/// `tokio::spawn` or an axum handler ("implementation of `AsyncFnOnce` is not general
+/// enough"), write the same body with the `taskgroup::scope!` macro, which runs it as a
+/// plain `async` block.
 ///
 /// # Errors
 ///
