@@ -16,6 +16,7 @@ mod elapsed;
 pub mod error_group;
 mod except;
 pub mod future;
+mod handoff;
 mod outcomes;
 mod policy;
 mod run;

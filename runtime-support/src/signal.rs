@@ -7,10 +7,12 @@
 //! - **The first reason stands.** `state` goes from 0 (running) to a reason's code once, by
 //!   compare-and-swap; a later `cancel` changes nothing but cancels the token again, which is
 //!   idempotent.
-//! - **A token sees the state.** `cancel` cancels the token under the `slow` lock after the
+//! - **A token sees the state.** `cancel` cancels the token under the cell's lock after the
 //!   state is stored; `token` makes a token under the same lock and cancels it if the state is
 //!   already set. So a token made while the group cancels is cancelled, whichever comes first.
 //!   A nested group's token is a child token of its parent's, so cancellation cascades down.
+//!   (This and the inbox's protocol are [`handoff`](crate::handoff)'s cells, which loom
+//!   checks in every interleaving.)
 //! - **Cancellation is seen in constant time.** A group is cancelling when its own state or an
 //!   enclosing group's is set. `cancel` sets the state, cancels the token, then bumps the
 //!   process-wide `CANCELS` count; `is_cancelling` looks above only if a cancellation happened
@@ -32,9 +34,10 @@
 //!
 //! # Deadlock safety
 //!
-//! No user code runs while `slow` is locked, and no lock is held while another signal's is
-//! taken: `post` releases a group's lock before it moves to the parent, and `token` takes the
-//! parent's lock (for its child token) only while holding the child's, never the reverse.
+//! No user code runs while a lock is held, and no lock is held while another signal's is
+//! taken: `post` releases a group's inbox before it moves to the parent, and `token` takes
+//! the parent's token lock (for its child token) only while holding the child's, never the
+//! reverse.
 //! RELIABILITY.md enumerates the interleavings.
 
 use std::any::Any;
@@ -43,13 +46,14 @@ use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::cancel::CancelReason;
 use crate::error_group::{BoxError, Member, TaskName};
+use crate::handoff::{CancelCell, Inbox};
 
 /// How many groups began cancelling, in the whole process: while it does not move, a group
 /// that found no enclosing group cancelling need not look again.
@@ -61,40 +65,30 @@ static CANCELS: AtomicU64 = AtomicU64::new(0);
 /// A group makes one only when something needs it (see [`Current`]): a fixed group of
 /// in-place tasks that never cancels and has no nested group allocates none.
 pub(crate) struct Signal {
-    /// 0 while the group runs; then the [`CancelReason::code`] of the first reason given.
-    state: AtomicU8,
+    /// 0 while the group runs, then the [`CancelReason::code`] of the first reason given;
+    /// and the token made on demand, for children awaiting [`cancelled`] and for nested
+    /// groups that must wake when this group cancels.
+    cancel: CancelCell<CancellationToken>,
     /// The signal of the enclosing group, for a nested group: its cancellation reaches this
     /// one, and this one's errors go there if it is dropped before it ends.
     parent: Option<Arc<Signal>>,
     /// The task of the enclosing group that this group runs in: where what it hands up is
     /// filed.
     key: TaskName,
-    /// Whether `slow.mail` may hold something: read without the lock on every poll.
-    has_mail: AtomicBool,
+    /// What nested groups handed up, not yet filed by this group's driver; once the group
+    /// was dropped before it ended, mail goes on to the enclosing group, inside a nested
+    /// group with the inbox's forward message.
+    inbox: Inbox<Mail>,
     /// The value of `CANCELS` when this signal last found no enclosing group cancelling
     /// (`u64::MAX`: never).
     checked: AtomicU64,
     /// The parent's token, once this group watches it: cancelled when the parent or a group
     /// above it cancels, so that the check needs no walk up the enclosing groups.
     parent_token: OnceLock<CancellationToken>,
-    slow: Mutex<Slow>,
-}
-
-/// The parts of a [`Signal`] that only slow paths touch.
-#[derive(Default)]
-struct Slow {
-    /// Made on demand, for children awaiting [`cancelled`] and for nested groups that must
-    /// wake when this group cancels.
-    token: Option<CancellationToken>,
-    /// What nested groups handed up, not yet filed by this group's driver.
-    mail: Vec<Mail>,
-    /// Set when this group was dropped before it ended: mail is then passed on to the
-    /// enclosing group, inside a nested group with this message.
-    forward: Option<Cow<'static, str>>,
     /// The children that were told the group is cancelling (their `cancelled()` resolved, or
     /// their `is_cancelled()` returned `true`): dropped when the grace runs out, they are
     /// reported.
-    told: HashSet<TaskName>,
+    told: Mutex<HashSet<TaskName>>,
 }
 
 impl fmt::Debug for Signal {
@@ -109,13 +103,13 @@ impl fmt::Debug for Signal {
 impl Signal {
     fn with_parent(parent: Option<Arc<Signal>>, key: TaskName) -> Arc<Self> {
         Arc::new(Signal {
-            state: AtomicU8::new(0),
+            cancel: CancelCell::new(),
             parent,
             key,
-            has_mail: AtomicBool::new(false),
+            inbox: Inbox::new(),
             checked: AtomicU64::new(u64::MAX),
             parent_token: OnceLock::new(),
-            slow: Mutex::new(Slow::default()),
+            told: Mutex::new(HashSet::new()),
         })
     }
 
@@ -129,22 +123,14 @@ impl Signal {
         Signal::with_parent(Some(parent), key)
     }
 
-    fn slow(&self) -> MutexGuard<'_, Slow> {
+    fn told_set(&self) -> MutexGuard<'_, HashSet<TaskName>> {
         // No user code runs while the lock is held.
-        self.slow.lock().unwrap_or_else(PoisonError::into_inner)
+        self.told.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Starts cancelling for `reason`; the first reason given stands.
     pub(crate) fn cancel(&self, reason: CancelReason) {
-        let first = self
-            .state
-            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
-        // Under the lock, so that a token made at the same time sees the state (`token`).
-        if let Some(token) = &self.slow().token {
-            token.cancel();
-        }
-        if first {
+        if self.cancel.cancel(reason.code()) {
             // After the state and the token: a check that reads the new count sees both.
             CANCELS.fetch_add(1, Ordering::AcqRel);
         }
@@ -154,7 +140,7 @@ impl Signal {
     /// constant time unless a cancellation happened somewhere since the last call.
     #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
-        if self.state.load(Ordering::Acquire) != 0 {
+        if self.cancel.state() != 0 {
             return true;
         }
         if self.parent.is_none() {
@@ -183,7 +169,7 @@ impl Signal {
         loop {
             #[cfg(test)]
             tests::HOPS.with(|hops| hops.set(hops.get() + 1));
-            if signal.state.load(Ordering::Acquire) != 0 {
+            if signal.cancel.state() != 0 {
                 return true;
             }
             match &signal.parent {
@@ -197,24 +183,13 @@ impl Signal {
 
     pub(crate) fn reason(&self) -> CancelReason {
         // Cancelling without a reason of its own: an enclosing group is cancelling.
-        CancelReason::from_code(self.state.load(Ordering::Acquire)).unwrap_or(CancelReason::Parent)
+        CancelReason::from_code(self.cancel.state()).unwrap_or(CancelReason::Parent)
     }
 
     /// A token cancelled when this group or an enclosing one begins cancelling.
     pub(crate) fn token(&self) -> CancellationToken {
-        let mut slow = self.slow();
-        if let Some(token) = &slow.token {
-            return token.clone();
-        }
-        let token = match &self.parent {
-            Some(parent) => parent.token().child_token(),
-            None => CancellationToken::new(),
-        };
-        if self.state.load(Ordering::Acquire) != 0 {
-            token.cancel();
-        }
-        slow.token = Some(token.clone());
-        token
+        self.cancel
+            .token(|| self.parent.as_ref().map(|parent| parent.token()))
     }
 
     /// For a nested group: a future that wakes its driver when an enclosing group cancels
@@ -230,13 +205,11 @@ impl Signal {
     pub(crate) fn post(&self, mut mail: Mail) {
         let mut signal = self;
         loop {
-            let mut slow = signal.slow();
-            let Some(message) = slow.forward.clone() else {
-                slow.mail.push(mail);
-                signal.has_mail.store(true, Ordering::Release);
-                return;
+            let message;
+            (mail, message) = match signal.inbox.post(mail) {
+                Ok(()) => return,
+                Err(back) => back,
             };
-            drop(slow);
             mail.path.insert(
                 0,
                 Hop {
@@ -255,40 +228,29 @@ impl Signal {
 
     /// `task` was told that the group is cancelling.
     pub(crate) fn told(&self, task: TaskName) {
-        self.slow().told.insert(task);
+        self.told_set().insert(task);
     }
 
     /// Whether `task` was told that the group is cancelling.
     pub(crate) fn was_told(&self, task: &TaskName) -> bool {
-        self.slow().told.contains(task)
+        self.told_set().contains(task)
     }
 
     /// Whether something was handed to this group and not taken yet.
     #[inline]
     pub(crate) fn has_mail(&self) -> bool {
-        self.has_mail.load(Ordering::Acquire)
+        self.inbox.has_mail()
     }
 
     /// What was handed to this group since the last call.
     pub(crate) fn take_mail(&self) -> Vec<Mail> {
-        if !self.has_mail.load(Ordering::Acquire) {
-            return Vec::new();
-        }
-        let mut slow = self.slow();
-        self.has_mail.store(false, Ordering::Relaxed);
-        std::mem::take(&mut slow.mail)
+        self.inbox.take()
     }
 
     /// The group was dropped before it ended: from now on what is handed to it goes to the
     /// enclosing group, under its task, inside a nested group with `message`.
     pub(crate) fn forward(&self, message: Cow<'static, str>) {
-        let left = {
-            let mut slow = self.slow();
-            slow.forward = Some(message);
-            self.has_mail.store(false, Ordering::Relaxed);
-            std::mem::take(&mut slow.mail)
-        };
-        for mail in left {
+        for mail in self.inbox.forward(message) {
             self.post(mail);
         }
     }
