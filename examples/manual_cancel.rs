@@ -10,7 +10,8 @@
 //! `TaskGroup.cancel()`) ends the group cleanly, and the scope returns `Ok`.
 //!
 //! With `grace`, the tasks see the cancellation through `taskgroup::cancelled()`, print, and
-//! return what they have; a task dropped before it finished would leave its handle `None`.
+//! return what they have; a task dropped before it finished would leave its handle with
+//! `Err(HandleError::Cancelled(..))`.
 //!
 //! Seconds are scaled to 100 ms. Run it with `cargo run --example manual_cancel`.
 
@@ -56,8 +57,8 @@ async fn main() {
             println!("The group ended without an error: cancelling is not failing.");
             for (i, task) in tasks.into_iter().enumerate() {
                 match task.await {
-                    Some(value) => println!("  task {i}: {value}"),
-                    None => println!("  task {i}: no value (cancelled)"),
+                    Ok(value) => println!("  task {i}: {value}"),
+                    Err(why) => println!("  task {i}: no value ({why})"),
                 }
             }
         }

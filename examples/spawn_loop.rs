@@ -45,7 +45,7 @@ async fn main() -> Result<(), ErrorGroup> {
     .await?;
     // The scope waited for all five; each handle now holds its task's value.
     for task in tasks {
-        if let Some(result) = task.await {
+        if let Ok(result) = task.await {
             println!("{result}");
         }
     }

@@ -166,6 +166,64 @@
 //! | `#![limit = n]` | `usize`, at least 1 | at most `n` tasks in flight, group-wide; the rest wait in declaration order |
 //! | `#![grace = d]` | `Duration` | on cancellation, tasks watching [`cancelled()`] get `d` to finish |
 //! | `#![mode = m]` | `fail_fast`, `supervise`, `settle` | see below |
+//! | `#![cancel_on = f]` | any future (`IntoFuture`) | cancels the group when `f` completes, see below |
+//!
+//! **`cancel_on`: a graceful shutdown from outside.** A `group!` is otherwise cancelled from
+//! outside only by dropping it, without a grace period. With `#![cancel_on = f]`, when `f`
+//! completes (`token.cancelled()` from tokio-util's `CancellationToken`,
+//! `tokio::signal::ctrl_c()`, a oneshot receiver) the group cancels as
+//! [`Scope::cancel`] cancels a scope: the reason is [`CancelReason::Cancelled`], tasks
+//! watching [`cancelled()`] get the `grace` period, the rest are dropped or aborted. If every
+//! task still ends `Ok` within the grace, the group succeeds with their values; otherwise it
+//! fails with a [`Cancelled`] leaf (named `cancelled`), which `except* taskgroup::Cancelled`
+//! takes. A future already complete when the group starts cancels it before any task runs.
+//! An error before or during the shutdown is the group's error, not a cancellation.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+//! use std::time::Duration;
+//! use taskgroup::{ErrorGroup, group};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! async fn ingest(feed: &str) -> Result<(), std::io::Error> {
+//!     tokio::select! {
+//!         () = tokio::time::sleep(Duration::from_secs(3600)) => Ok(()),
+//!         _ = taskgroup::cancelled() => {
+//!             println!("{feed}: flushed"); // flush, then stop
+//!             Ok(())
+//!         }
+//!     }
+//! }
+//!
+//! async fn run(shutdown: &CancellationToken) -> Result<(), ErrorGroup> {
+//!     group! {
+//!         #![cancel_on = shutdown.cancelled()]
+//!         #![grace = Duration::from_secs(5)]
+//!         _ = ingest("feed a");
+//!         _ = ingest("feed b");
+//!         except* taskgroup::Cancelled => return Ok(()), // a task that did not finish in time
+//!     }
+//!     Ok(())
+//! }
+//!
+//! let shutdown = CancellationToken::new();
+//! let stop = shutdown.clone();
+//! tokio::spawn(async move {
+//!     tokio::time::sleep(Duration::from_secs(10)).await;
+//!     stop.cancel();
+//! });
+//! run(&shutdown).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **Ending as cancelled.** A task that sees [`cancelled()`] may clean up and then end *as
+//! cancelled*, Python's `except CancelledError: await cleanup(); raise`:
+//! `return Err(taskgroup::Cancelled::from(why).into())` from a task whose error type holds
+//! it as itself (`Box<dyn Error + Send + Sync>` does). While its group is cancelling that is
+//! a cancellation, never an error of the group; see [`Cancelled`] for the details and for
+//! what it means when nothing cancelled the task.
 //!
 //! **Modes.** `fail_fast` (the default) is Python's `TaskGroup`. `supervise` lets every task
 //! finish even when some fail, then raises all errors together (Kotlin's
@@ -335,6 +393,17 @@
 //! # }
 //! ```
 //!
+//! A task's [`TaskHandle`] yields `Ok(value)`, or a [`HandleError`] that tells a failed task
+//! from a panicked, cancelled or refused one; [`TaskHandle::cancel`] cancels that task alone
+//! (the group goes on and is not failing; with a `grace` period the task sees
+//! [`cancelled()`] and has that long to finish). [`Scope::start`] is Trio's
+//! `nursery.start()`: it starts a task and waits until the task calls
+//! [`Ready::started`] with a value, such as the port a server bound, while the group still
+//! waits for the task to end. [`Group::cancel_on`] shuts a scope down from outside, as
+//! `#![cancel_on]` does a `group!`. The recipe
+//! [`examples/lifecycle.rs`](https://github.com/taskgroup-rs/taskgroup/blob/main/examples/lifecycle.rs)
+//! uses all three.
+//!
 //! Use `scope!` wherever the future must be `Send`: inside `tokio::spawn`, in an axum
 //! handler, in any `async fn` that is spawned. The function form, [`scope()`](fn@scope) (and
 //! [`Group::scope`]), takes an async closure, and rustc cannot yet prove such a future
@@ -377,8 +446,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use taskgroup_runtime::{
-    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, Mode, Outcomes,
-    Scope, TaskHandle, TaskName, TaskResult, cancelled, infallible, is_cancelled, scope, settled,
+    BoxError, CancelReason, Cancelled, Elapsed, ErrorGroup, GraceElapsed, Group, HandleError, Mode,
+    NotStarted, Outcomes, Ready, Scope, Starting, TaskHandle, TaskName, TaskResult, cancelled,
+    infallible, is_cancelled, scope, settled,
 };
 pub use taskgroup_runtime::{bounds, error_group, future};
 
@@ -498,9 +568,16 @@ pub mod __private {
 macro_rules! scope {
     ($group:expr, async |$s:ident| $body:block) => {
         async {
-            let (__taskgroup_core, __taskgroup_state) = $crate::__private::group_parts($group);
+            let (__taskgroup_core, __taskgroup_state, __taskgroup_trigger) =
+                $crate::__private::group_parts($group);
             let $s = $crate::__private::scope_handle(&__taskgroup_state);
-            $crate::__private::run_scope(__taskgroup_core, &__taskgroup_state, async $body).await
+            $crate::__private::run_scope(
+                __taskgroup_core,
+                &__taskgroup_state,
+                __taskgroup_trigger,
+                async $body,
+            )
+            .await
         }
     };
     (async |$s:ident| $body:block) => {

@@ -828,6 +828,21 @@ fn axum_handler_maps_the_group_to_statuses_over_http() {
 }
 
 #[test]
+fn lifecycle_starts_a_server_cancels_one_task_and_shuts_down_from_outside() {
+    let run = run("lifecycle");
+    run.succeeded();
+    run.in_order(&[
+        "server: listening on port ",
+        "client: hello from the server",
+        "report: cancelled by its handle; the group goes on",
+        "server: stops accepting (the group was cancelled)",
+        "writer: flushed 3 records (the group was cancelled)",
+        "writer: Err(Cancelled(Cancelled))",
+        "service: shut down cleanly (it served on port ",
+    ]);
+}
+
+#[test]
 fn keep_going_keeps_every_success_and_names_every_failure() {
     let run = run("keep_going");
     run.succeeded();

@@ -795,7 +795,7 @@ async fn a_child_that_cleans_up_and_returns_ok_hands_its_value_to_the_scope_body
         [
             at("watcher cancelled: SiblingFailed", 1000),
             at("watcher cleaned up", 1100),
-            at("handle: Some(42)", 1100),
+            at("handle: Ok(42)", 1100),
             at("group returned", 1100),
         ]
     );

@@ -152,10 +152,7 @@ async fn group_builder_limit_caps_the_imperative_scope() -> Result<(), ErrorGrou
             Ok::<_, std::io::Error>(values)
         })
         .await?;
-    assert_eq!(
-        values,
-        [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)]
-    );
+    assert_eq!(values, [Ok(0), Ok(1), Ok(2), Ok(3), Ok(4), Ok(5)]);
     assert_eq!(tracker.max(), 2);
     assert_eq!(tracker.started(), 6);
     assert_eq!(start.elapsed(), ms(300));

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Live, ms};
 use taskgroup::error_group::Member;
-use taskgroup::{CancelReason, ErrorGroup, Group, Mode, group};
+use taskgroup::{CancelReason, ErrorGroup, Group, HandleError, Mode, group};
 use tokio::time::{Instant, sleep};
 
 #[derive(Debug)]
@@ -67,13 +67,16 @@ async fn cancel_from_a_child_ends_the_group_and_the_body_sees_it() {
             s.cancel();
             Ok::<_, std::io::Error>(())
         });
-        // The cancelled worker's handle resolves to `None`.
+        // The cancelled worker's handle says it was cancelled, and why.
         let value = worker.await;
         Ok::<_, std::io::Error>((value, s.is_cancelled()))
     })
     .await
     .unwrap();
-    assert_eq!(result, (None, true));
+    assert_eq!(
+        result,
+        (Err(HandleError::Cancelled(CancelReason::Cancelled)), true)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -89,7 +92,7 @@ async fn spawn_after_abort_is_refused_and_never_polled() {
     })
     .await
     .unwrap();
-    assert_eq!(result, None);
+    assert_eq!(result, Err(HandleError::Refused));
     assert!(!polled.load(Ordering::SeqCst));
 }
 
@@ -112,7 +115,7 @@ async fn spawn_after_a_failure_is_refused_and_never_polled() {
                     flag.store(true, Ordering::SeqCst);
                     Ok::<_, std::io::Error>(())
                 });
-                assert!(refused.await.is_none());
+                assert_eq!(refused.await, Err(HandleError::Refused));
                 Ok::<_, std::io::Error>(())
             });
             Ok::<_, std::io::Error>(())
@@ -345,7 +348,7 @@ async fn a_child_that_returns_ok_during_grace_keeps_its_value() {
         })
         .await
         .unwrap();
-    assert_eq!(result, Some("saved during cleanup"));
+    assert_eq!(result, Ok("saved during cleanup"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -281,7 +281,7 @@ async fn spawn_parallel_results_are_handed_to_the_body() -> Result<(), ErrorGrou
         Ok::<_, io::Error>(values)
     })
     .await?;
-    assert_eq!(values, [Some(3000), Some(1000), Some(2000)]);
+    assert_eq!(values, [Ok(3000), Ok(1000), Ok(2000)]);
     assert_eq!(start.elapsed(), ms(300));
     Ok(())
 }
@@ -377,7 +377,7 @@ async fn scope_timeout_yields_an_elapsed_leaf() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn supervised_scope_hands_none_for_a_failed_task_and_keeps_going() {
+async fn supervised_scope_tells_a_failed_tasks_handle_and_keeps_going() {
     let log = Log::new();
     let log_ref = &log;
     let result = taskgroup::Group::new()
@@ -394,7 +394,7 @@ async fn supervised_scope_hands_none_for_a_failed_task_and_keeps_going() {
         .await;
     assert_eq!(
         log.events(),
-        [at("failing: None", 100), at("fine: Some(7)", 1000)]
+        [at("failing: Err(Failed)", 100), at("fine: Ok(7)", 1000)]
     );
     assert_eq!(task_names(&result.unwrap_err()), ["task-0"]);
 }
@@ -424,7 +424,7 @@ async fn a_cancelling_scope_refuses_new_tasks() {
         log.events(),
         [
             at("body saw SiblingFailed, cancelled: true", 100),
-            at("refused: None", 100),
+            at("refused: Err(Refused)", 100),
         ]
     );
     assert_eq!(started.load(Ordering::SeqCst), 0);
@@ -513,7 +513,7 @@ async fn scope_cancel_ends_the_group_cleanly_and_keeps_the_body_value() {
     assert_eq!(
         events,
         [
-            at("refused: None", 500),
+            at("refused: Err(Refused)", 500),
             at("worker dropped", 500),
             at("scope returned", 500),
         ]

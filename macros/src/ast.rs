@@ -4,7 +4,7 @@
 //! input      := crate_path ';' group             (`crate_path` is the facade's `$crate`,
 //!                                                  supplied by the `group!` shim)
 //! group      := option* ( '<' tasks '>' | tasks ) arm*
-//! option     := '#' '!' '[' ident '=' expr ']'   name | timeout | limit | grace | mode
+//! option     := '#' '!' '[' ident '=' expr ']'   name | timeout | limit | grace | mode | cancel_on
 //! tasks      := task ( ';' task )* ';'?
 //! task       := binding '=' body
 //! binding    := 'mut'? ident | '_'
@@ -37,6 +37,8 @@ pub(crate) struct Options {
     pub(crate) grace: Option<Expr>,
     /// The `mode` key (for errors that point at it) and the mode.
     pub(crate) mode: Option<(Ident, Mode)>,
+    /// The future that cancels the group when it completes.
+    pub(crate) cancel_on: Option<Expr>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

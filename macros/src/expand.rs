@@ -282,6 +282,15 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let eg = mixed("__taskgroup_eg");
     let v = mixed("__taskgroup_v");
     let opts = options(group, &alias);
+    if let Some(trigger) = &group.options.cancel_on {
+        // The trigger is checked to be a future at its value, as the other options are.
+        let trigger = call_over(
+            trigger,
+            "CancelOnValue::into_trigger",
+            trigger.to_token_stream(),
+        );
+        branches = quote!(#alias::cancel_on(#trigger, #branches));
+    }
     let fut = mixed("__taskgroup_fut");
     let run = quote! {{
         // The fan-out closures carry the user's spans (so that errors point at the task);

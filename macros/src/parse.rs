@@ -21,7 +21,7 @@ mod kw {
 }
 
 /// The options `group!` knows, for did-you-mean suggestions.
-const OPTIONS: [&str; 5] = ["name", "timeout", "limit", "grace", "mode"];
+const OPTIONS: [&str; 6] = ["name", "timeout", "limit", "grace", "mode", "cancel_on"];
 
 /// Parses the input of `group_internal!`: `$crate ;` then the group.
 pub(crate) fn parse_input(input: TokenStream) -> (Group, Errors) {
@@ -347,6 +347,11 @@ fn parse_option(attr: &proc_macro2::Group, options: &mut Options, errors: &mut E
                 duplicate(errors);
             }
         }
+        "cancel_on" => {
+            if options.cancel_on.replace(value).is_some() {
+                duplicate(errors);
+            }
+        }
         "limit" => {
             if let Some(n) = int_literal(&value)
                 && n <= 0
@@ -416,7 +421,7 @@ fn int_literal(value: &Expr) -> Option<i128> {
 }
 
 fn unknown_option(name: &str) -> String {
-    let list = "`name`, `timeout`, `limit`, `grace`, `mode`";
+    let list = "`name`, `timeout`, `limit`, `grace`, `mode`, `cancel_on`";
     // The words the docs and other libraries use for an option, which no spelling distance
     // leads to.
     let synonym = match name.to_lowercase().as_str() {
@@ -424,6 +429,8 @@ fn unknown_option(name: &str) -> String {
         "concurrency" | "max_concurrency" | "max_in_flight" | "parallelism" => Some("limit"),
         "grace_period" | "shutdown_grace" => Some("grace"),
         "label" => Some("name"),
+        "shutdown" | "cancel" | "cancel_when" | "cancel_token" | "cancellation" | "stop_on"
+        | "until" | "cancelled_by" => Some("cancel_on"),
         _ => None,
     };
     if let Some(option) = synonym {

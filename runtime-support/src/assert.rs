@@ -376,6 +376,56 @@ impl TimeoutValue for Duration {
     }
 }
 
+/// What `#![cancel_on = ...]` takes: a future (anything `IntoFuture`), whose output is
+/// ignored.
+#[diagnostic::on_unimplemented(
+    message = "the group's `cancel_on` must be a future that completes when the group should cancel, not `{Self}`",
+    label = "expected a future",
+    note = "for example `#![cancel_on = token.cancelled()]` with tokio-util's `CancellationToken`, `#![cancel_on = tokio::signal::ctrl_c()]`, or a `tokio::sync::oneshot::Receiver`"
+)]
+pub trait CancelOnValue {
+    /// The future.
+    type Future;
+    /// The value as the future that cancels the group.
+    #[doc(hidden)]
+    fn into_trigger(self) -> Trigger<Self::Future>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<F: IntoFuture> CancelOnValue for F {
+    type Future = F::IntoFuture;
+    fn into_trigger(self) -> Trigger<F::IntoFuture> {
+        Trigger {
+            fut: self.into_future(),
+            poll: poll_trigger::<F::IntoFuture>,
+        }
+    }
+}
+
+/// The future that cancels a group, with the function that polls it: made where the value
+/// is known to be a future, so that nothing after asks it again (a value that is not a
+/// future is then one error, at the value, and not also one at the group's whole type).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Trigger<F> {
+    pub(crate) fut: F,
+    pub(crate) poll: fn(Pin<&mut F>, &mut Context<'_>) -> Poll<()>,
+}
+
+fn poll_trigger<F: Future>(fut: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<()> {
+    fut.poll(cx).map(drop)
+}
+
+impl<F: Future> Trigger<F> {
+    /// The future `fut`, as a trigger.
+    pub(crate) fn new(fut: F) -> Self {
+        Trigger {
+            fut,
+            poll: poll_trigger::<F>,
+        }
+    }
+}
+
 /// What `#![grace = ...]` takes.
 #[diagnostic::on_unimplemented(
     message = "the group's `grace` must be a `std::time::Duration`, not `{Self}`",

@@ -11,6 +11,7 @@ use std::thread::LocalKey;
 
 use crate::cancel::CancelReason;
 use crate::error_group::TaskName;
+use crate::handle::TaskCtl;
 use crate::signal::Signal;
 
 // What the group being polled shows its children: thread-locals set around each poll of a
@@ -97,6 +98,31 @@ thread_local! {
     // fan-out's items, a scope's tasks): see [`may_poll`].
     static PASS: Cell<u64> = const { Cell::new(0) };
     static SETTLE_FROM: Cell<u64> = const { Cell::new(u64::MAX) };
+    // The scope task being polled, with its own cancellation (`TaskHandle::cancel`): moved in
+    // by the task around each poll and moved back after. `cancelled()` heeds it only in that
+    // task's own group, not in groups nested inside the task.
+    static TASK: Cell<Option<Arc<TaskCtl>>> = const { Cell::new(None) };
+}
+
+/// Polls a scope task with its cancellation in `slot` lent to the thread-local slot.
+pub(crate) fn with_task<R>(slot: &mut Option<Arc<TaskCtl>>, poll: impl FnOnce() -> R) -> R {
+    struct Lent<'a> {
+        slot: &'a mut Option<Arc<TaskCtl>>,
+        previous: Option<Arc<TaskCtl>>,
+    }
+    impl Drop for Lent<'_> {
+        fn drop(&mut self) {
+            *self.slot = TASK.replace(self.previous.take());
+        }
+    }
+    let previous = TASK.replace(slot.take());
+    let _lent = Lent { slot, previous };
+    poll()
+}
+
+/// The cancellation of the scope task being polled, if the group being polled is its own.
+fn task_ctl(signal: &Arc<Signal>) -> Option<Arc<TaskCtl>> {
+    peek(&TASK).filter(|ctl| ctl.belongs_to(signal))
 }
 
 /// A fan-out or a scope polls the children that a pass polls only when they woke, in pass
@@ -359,6 +385,10 @@ fn told(signal: &Signal) {
 
 /// Waits until the enclosing group begins cancelling, and tells why.
 ///
+/// In a task spawned into a [`Scope`](crate::Scope), it also resolves when that task alone is
+/// cancelled through its [`TaskHandle::cancel`](crate::TaskHandle::cancel), with
+/// [`CancelReason::Handle`].
+///
 /// A task whose `cancelled()` resolved was told to cancel: if the group's grace period runs
 /// out before the task finishes, the group fails with a [`GraceElapsed`](crate::GraceElapsed)
 /// leaf under its name, so that a cleanup cut short is never silent. A task that never looked
@@ -405,17 +435,35 @@ fn told(signal: &Signal) {
 /// # }
 /// ```
 pub async fn cancelled() -> CancelReason {
-    match current_signal() {
-        Some(signal) => {
-            signal.token().cancelled_owned().await;
-            told(&signal);
-            signal.reason()
+    let Some(signal) = current_signal() else {
+        return std::future::pending().await;
+    };
+    let group = signal.token().cancelled_owned();
+    if let Some(task) = task_ctl(&signal) {
+        // A scope task: its own cancellation (`TaskHandle::cancel`) or its group's.
+        let own = task.cancelled();
+        let mut group = std::pin::pin!(group);
+        let mut own = std::pin::pin!(own);
+        let by_handle = std::future::poll_fn(|cx| {
+            if group.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(false);
+            }
+            own.as_mut().poll(cx).map(|()| true)
+        })
+        .await;
+        if by_handle {
+            return CancelReason::Handle;
         }
-        None => std::future::pending().await,
+    } else {
+        group.await;
     }
+    told(&signal);
+    signal.reason()
 }
 
-/// Whether the enclosing group has begun cancelling. `false` outside of any group.
+/// Whether the enclosing group has begun cancelling. `false` outside of any group. In a task
+/// spawned into a [`Scope`](crate::Scope), also whether that task alone was cancelled through
+/// its [`TaskHandle::cancel`](crate::TaskHandle::cancel).
 ///
 /// A task that sees `true` here (or whose [`cancelled`] resolved) was told to cancel: if the
 /// group's grace period runs out before it finishes, the group fails with a
@@ -426,7 +474,9 @@ pub fn is_cancelled() -> bool {
         let cancelling = signal.is_cancelling();
         if cancelling {
             told(&signal);
+            return true;
         }
-        cancelling
+        // A scope task cancelled through its handle.
+        task_ctl(&signal).is_some_and(|task| task.check())
     })
 }

@@ -169,6 +169,9 @@ struct Cold {
     /// Where the errors handed up from under each task go: the index in `errors` of the
     /// nested group for a task and message, so that filing does not scan the members.
     nested: HashMap<(TaskName, Cow<'static, str>), usize>,
+    /// The group's `cancel_on` future completed during a pass: the driver cancels the group
+    /// after it, as for [`Scope::cancel`](crate::Scope::cancel).
+    cancel_requested: bool,
 }
 
 impl Default for Cold {
@@ -179,6 +182,7 @@ impl Default for Cold {
             panic: None,
             orphans: FuturesUnordered::new(),
             nested: HashMap::new(),
+            cancel_requested: false,
         }
     }
 }
@@ -481,6 +485,23 @@ impl Core {
     #[inline]
     pub(crate) fn take_progress(&mut self) -> bool {
         std::mem::take(&mut self.progressed)
+    }
+
+    /// The group's `cancel_on` future completed during a pass: after the pass (the tasks
+    /// ready at this instant still run first, none of them yet told), the driver cancels the
+    /// group as [`Scope::cancel`](crate::Scope::cancel) does: the grace period, then the drop
+    /// of what still runs.
+    #[cold]
+    pub(crate) fn request_cancel(&mut self) {
+        self.cold().cancel_requested = true;
+    }
+
+    /// Whether [`request_cancel`](Self::request_cancel) was called since the last call.
+    #[inline]
+    pub(crate) fn take_cancel_request(&mut self) -> bool {
+        self.cold
+            .as_mut()
+            .is_some_and(|cold| std::mem::take(&mut cold.cancel_requested))
     }
 
     /// Starts cancelling: children watching [`cancelled`](crate::cancelled) are told why, and

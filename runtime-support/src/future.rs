@@ -84,7 +84,7 @@ impl<F: Future> Future for Infallible<F> {
 ///     Ok::<_, std::io::Error>(answer.await)
 /// })
 /// .await?;
-/// assert_eq!(answer, Some(42));
+/// assert_eq!(answer, Ok(42));
 /// # Ok(())
 /// # }
 /// ```

@@ -16,6 +16,7 @@ mod elapsed;
 pub mod error_group;
 mod except;
 pub mod future;
+mod handle;
 mod handoff;
 mod outcomes;
 mod policy;
@@ -31,8 +32,9 @@ pub use crate::core::Mode;
 pub use crate::elapsed::{Elapsed, GraceElapsed};
 pub use crate::error_group::{BoxError, ErrorGroup, TaskName};
 pub use crate::future::{TaskResult, infallible, settled};
+pub use crate::handle::{HandleError, NotStarted, Ready, Starting, TaskHandle};
 pub use crate::outcomes::Outcomes;
-pub use crate::scope::{Group, Scope, TaskHandle, scope};
+pub use crate::scope::{Group, Scope, scope};
 
 pub mod bounds {
     //! What `group!` asks of the code it is given, as the compiler names it in an error.
@@ -40,7 +42,7 @@ pub mod bounds {
     //! Each trait here is one requirement of the macro, checked where the requirement arises
     //! and reported there with a message of its own: a task that is not a future
     //! ([`IntoTask`]), an option of the wrong type ([`TimeoutValue`], [`GraceValue`],
-    //! [`LimitValue`]), an `except*` type that is not an error ([`ExceptType`]), a function that
+    //! [`LimitValue`], [`CancelOnValue`]), an `except*` type that is not an error ([`ExceptType`]), a function that
     //! cannot return the errors no arm takes ([`Propagate`], [`SettlePropagate`]), an arm that
     //! cannot leave or yields the wrong thing ([`ArmReturn`], [`ArmOk`], [`ArmLeave`],
     //! [`ArmYields`]), and a `spawn` task whose output cannot cross threads ([`SpawnOutput`]).
@@ -49,7 +51,9 @@ pub mod bounds {
     //! here so that the compiler's "the trait `Propagate` is not implemented for `()`" has a
     //! page to point to. Their methods are the expansion's and are not public API.
 
-    pub use crate::assert::{GraceValue, IntoTask, LimitValue, SpawnOutput, TimeoutValue};
+    pub use crate::assert::{
+        CancelOnValue, GraceValue, IntoTask, LimitValue, SpawnOutput, TimeoutValue,
+    };
     pub use crate::except::{
         ArmLeave, ArmOk, ArmReturn, ArmYields, ExceptType, Propagate, SettlePropagate,
     };
@@ -60,8 +64,8 @@ pub mod bounds {
 pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
-        Branch, Cons, FanOut, SettledFanOut, SpawnFanOut, SpawnTask, Task, cons, fan_out,
-        spawn_fan_out, spawn_task, task,
+        Branch, CancelOn, Cons, FanOut, SettledFanOut, SpawnFanOut, SpawnTask, Task, cancel_on,
+        cons, fan_out, spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;

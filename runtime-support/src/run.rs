@@ -322,6 +322,9 @@ fn react<B: Branch>(
             if reason.is_none() {
                 if core.has_errors() && core.fails_fast() {
                     reason = Some(CancelReason::SiblingFailed);
+                } else if core.take_cancel_request() && !done {
+                    // `cancel_on` completed: a cancellation on purpose, as `Scope::cancel`.
+                    reason = Some(CancelReason::Cancelled);
                 } else if !done && core.won() {
                     reason = Some(CancelReason::SiblingSucceeded);
                 } else if !done && core.is_cancelling() {

@@ -17,18 +17,18 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::assert::{Checked, checked};
-use crate::branch::{Branch, Running};
+use crate::assert::{Checked, Trigger, checked};
+use crate::branch::{Branch, CancelOn, Running, scope_cancel_on};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
 use crate::context::{in_task, may_poll, signal_here};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::future::TaskResult;
+use crate::handle::{Ready, Starting, TaskHandle, deliver, ready};
 use crate::run::{Run, run_with};
 use crate::signal::{Orphan, Signal};
 use crate::trace::{self, GroupSpan};
@@ -80,6 +80,8 @@ pub struct ScopeState<'scope, 'env: 'scope> {
     /// after that borrow ends. The scope's driver, which is always dropped first, empties it.
     queue: ManuallyDrop<Mutex<VecDeque<Queued<'scope>>>>,
     signal: Arc<Signal>,
+    /// The group's grace period, for a task cancelled through its handle.
+    grace: Option<Duration>,
     spawned: AtomicUsize,
     /// Invariant in `'scope`, as in `std::thread::Scope`, so the handle cannot be shortened
     /// or lengthened to escape.
@@ -115,34 +117,6 @@ impl fmt::Debug for ScopeState<'_, '_> {
     }
 }
 
-/// The value of a task spawned with [`Scope::spawn`]: `Some(value)` once it succeeded, `None`
-/// if it failed, panicked, was cancelled or was refused.
-#[derive(Debug)]
-pub struct TaskHandle<T> {
-    rx: oneshot::Receiver<T>,
-}
-
-impl<T> Future for TaskHandle<T> {
-    type Output = Option<T>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        Pin::new(&mut self.rx).poll(cx).map(Result::ok)
-    }
-}
-
-/// Runs a task and hands its value to its handle; its error goes to the group.
-async fn deliver<F>(
-    fut: F,
-    tx: oneshot::Sender<<F::Output as TaskResult>::Ok>,
-) -> Result<(), BoxError>
-where
-    F: Future,
-    F::Output: TaskResult,
-{
-    let value = fut.await.into_result().map_err(Into::into)?;
-    let _ = tx.send(value);
-    Ok(())
-}
-
 impl<'scope> Scope<'scope, '_> {
     fn next_name(self) -> TaskName {
         let n = self.state.spawned.fetch_add(1, Ordering::Relaxed);
@@ -161,8 +135,9 @@ impl<'scope> Scope<'scope, '_> {
     /// Spawns a task polled in place, inside the scope's own future: it may borrow from the
     /// enclosing function (`'env`) and from the scope. Its name in error reports is `task-N`.
     ///
-    /// Returns a handle to its value. If the group is already cancelling, the task is refused:
-    /// it is dropped without being polled and its handle yields `None`.
+    /// Returns a handle to its value, which also cancels this task alone. If the group is
+    /// already cancelling, the task is refused: it is dropped without being polled and its
+    /// handle yields `Err(HandleError::Refused)`.
     pub fn spawn<F>(self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
     where
         F: Future + Send + 'scope,
@@ -183,9 +158,9 @@ impl<'scope> Scope<'scope, '_> {
         F::Output: TaskResult,
         <F::Output as TaskResult>::Ok: Send + 'scope,
     {
-        let (tx, rx) = oneshot::channel();
-        self.enqueue(Queued::Local(name.into(), Box::pin(deliver(fut, tx))));
-        TaskHandle { rx }
+        let (task, handle) = deliver(fut, &self.state.signal, self.state.grace);
+        self.enqueue(Queued::Local(name.into(), Box::pin(task)));
+        handle
     }
 
     /// Spawns a task on the runtime's workers, in parallel with the rest of the group. It
@@ -197,12 +172,66 @@ impl<'scope> Scope<'scope, '_> {
         F::Output: TaskResult,
         <F::Output as TaskResult>::Ok: Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        self.enqueue(Queued::Spawned(
-            self.next_name(),
-            Box::pin(deliver(fut, tx)),
-        ));
-        TaskHandle { rx }
+        let (task, handle) = deliver(fut, &self.state.signal, self.state.grace);
+        self.enqueue(Queued::Spawned(self.next_name(), Box::pin(task)));
+        handle
+    }
+
+    /// Starts a task that must be ready before the body goes on (Trio's `nursery.start()`):
+    /// a server that binds its port, a pool that connects, a subscriber that subscribes.
+    ///
+    /// `task` is called with a [`Ready`], and runs in place as a task of the group, like
+    /// [`spawn`](Scope::spawn)'s (its name is `task-N`). The returned future resolves with
+    /// the value the task passes to [`Ready::started`] as soon as it calls it, while the task
+    /// goes on; the group still waits for the task to end. If the task ends, fails, panicks or
+    /// is cancelled before it calls `started` (or drops its `Ready`), the future resolves to
+    /// [`NotStarted`]: the task's own error, if it failed, goes to the group as usual, once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+    /// use std::time::Duration;
+    ///
+    /// let served = taskgroup::scope!(async |s| {
+    ///     let port: u16 = s
+    ///         .start(async |ready: taskgroup::Ready<u16>| {
+    ///             tokio::time::sleep(Duration::from_millis(50)).await; // bind a listener
+    ///             ready.started(8080);
+    ///             tokio::time::sleep(Duration::from_secs(1)).await; // serve
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .await?;
+    ///     // The server is listening here; the group still waits for it to end.
+    ///     Ok::<_, taskgroup::BoxError>(port)
+    /// })
+    /// .await?;
+    /// assert_eq!(served, 8080);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start<F, Fut, V>(self, task: F) -> Starting<V, <Fut::Output as TaskResult>::Ok>
+    where
+        F: FnOnce(Ready<V>) -> Fut,
+        Fut: Future + Send + 'scope,
+        Fut::Output: TaskResult,
+        <Fut::Output as TaskResult>::Ok: Send + 'scope,
+    {
+        let (ready, started) = ready();
+        Starting::new(started, self.spawn(task(ready)))
+    }
+
+    /// [`start`](Scope::start) for a task on the runtime's workers, in parallel with the rest
+    /// of the group, as [`spawn_parallel`](Scope::spawn_parallel)'s: `Send + 'static`.
+    pub fn start_parallel<F, Fut, V>(self, task: F) -> Starting<V, <Fut::Output as TaskResult>::Ok>
+    where
+        F: FnOnce(Ready<V>) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: TaskResult,
+        <Fut::Output as TaskResult>::Ok: Send + 'static,
+        V: Send + 'static,
+    {
+        let (ready, started) = ready();
+        Starting::new(started, self.spawn_parallel(task(ready)))
     }
 
     /// Whether the group has begun cancelling (new tasks are then refused).
@@ -213,10 +242,11 @@ impl<'scope> Scope<'scope, '_> {
     /// Ends the group cleanly, without an error: Python 3.15's `TaskGroup.cancel()`.
     ///
     /// Every task is cancelled (given the `grace` period if one is set, then dropped or
-    /// aborted) and new ones are refused; their handles yield `None`. The body is not
-    /// cancelled, because it makes the scope's value: it sees [`is_cancelled`](Self::is_cancelled)
-    /// and returns when it is ready, and the scope returns `Ok` with that value unless a task
-    /// failed before the cancellation. (In Python the body is cancelled too; a Rust body has a
+    /// aborted) and new ones are refused; their handles yield
+    /// `Err(HandleError::Cancelled(CancelReason::Cancelled))`, or `Err(HandleError::Refused)`.
+    /// The body is not cancelled, because it makes the scope's value: it sees
+    /// [`is_cancelled`](Self::is_cancelled) and returns when it is ready, and the scope
+    /// returns `Ok` with that value unless a task failed before the cancellation. (In Python the body is cancelled too; a Rust body has a
     /// value to return.) Calling it again, or once the group is ending, does nothing.
     ///
     /// ```
@@ -559,10 +589,22 @@ where
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `C` is the future set by [`cancel_on`](Group::cancel_on); without one it is a future that
+/// never completes.
+#[derive(Clone)]
 #[must_use = "a group builder does nothing until `scope` is awaited"]
-pub struct Group {
+pub struct Group<C = std::future::Pending<()>> {
     options: Options,
+    cancel_on: C,
+}
+
+impl<C> fmt::Debug for Group<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Group")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Group {
@@ -579,23 +621,72 @@ impl Group {
         let caller = std::panic::Location::caller();
         Group {
             options: Options::new().at(caller.file(), caller.line()),
+            cancel_on: std::future::pending(),
+        }
+    }
+}
+
+impl<C> Group<C> {
+    fn with(self, options: impl FnOnce(Options) -> Options) -> Self {
+        Group {
+            options: options(self.options),
+            cancel_on: self.cancel_on,
+        }
+    }
+
+    /// Cancels the group when `trigger` completes: `token.cancelled_owned()` from tokio-util,
+    /// `tokio::signal::ctrl_c()`, a oneshot receiver. As `#![cancel_on = trigger]`.
+    ///
+    /// The group then cancels as [`Scope::cancel`] cancels it: the reason is
+    /// [`CancelReason::Cancelled`], tasks watching [`cancelled`](crate::cancelled) get the
+    /// `grace` period, the rest are dropped or aborted, new tasks are refused, and the body
+    /// goes on to make the scope's value. A trigger already complete when the group starts
+    /// cancels it before any task runs. The trigger's output is ignored.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), taskgroup::ErrorGroup> {
+    /// use std::time::Duration;
+    ///
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let ticks = std::sync::atomic::AtomicU32::new(0);
+    /// taskgroup::Group::new()
+    ///     .cancel_on(stopped)
+    ///     .scope(async |s| {
+    ///         s.spawn(async {
+    ///             for _ in 0.. {
+    ///                 tokio::time::sleep(Duration::from_secs(1)).await;
+    ///                 ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///             }
+    ///         });
+    ///         s.spawn(async move {
+    ///             tokio::time::sleep(Duration::from_millis(2500)).await;
+    ///             let _ = stop.send(()); // the ticker is dropped; the scope ends cleanly
+    ///         });
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await?;
+    /// assert_eq!(ticks.into_inner(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cancel_on<F: IntoFuture>(self, trigger: F) -> Group<F::IntoFuture> {
+        Group {
+            options: self.options,
+            cancel_on: trigger.into_future(),
         }
     }
 
     /// Names the group in its error message and in traces.
     pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        Group {
-            options: self.options.name(name),
-        }
+        self.with(|options| options.name(name))
     }
 
     /// Cancels the whole group when `timeout` has passed since it started; the group's error
     /// group then holds an [`Elapsed`](crate::Elapsed) leaf, named `deadline`. As
     /// `#![timeout = d]` in `group!`.
     pub fn timeout(self, timeout: Duration) -> Self {
-        Group {
-            options: self.options.timeout(timeout),
-        }
+        self.with(|options| options.timeout(timeout))
     }
 
     /// Caps the number of tasks in flight, group-wide. Tasks beyond the cap wait, in the order
@@ -603,25 +694,19 @@ impl Group {
     /// memory stays proportional to the limit. A limit of 0 could never start anything and is
     /// taken as 1 (`group!` rejects `#![limit = 0]` at compile time). As `#![limit = n]`.
     pub fn limit(self, limit: usize) -> Self {
-        Group {
-            options: self.options.limit(limit),
-        }
+        self.with(|options| options.limit(limit))
     }
 
     /// When the group cancels, gives the tasks that watch [`cancelled`](crate::cancelled) up to
     /// `grace` to clean up and finish before they are dropped. As `#![grace = d]`.
     pub fn grace(self, grace: Duration) -> Self {
-        Group {
-            options: self.options.grace(grace),
-        }
+        self.with(|options| options.grace(grace))
     }
 
     /// Sets the failure mode: fail-fast (the default), supervise, settle or first-success; see
     /// [`Mode`]. As `#![mode = ...]`.
     pub fn mode(self, mode: Mode) -> Self {
-        Group {
-            options: self.options.mode(mode),
-        }
+        self.with(|options| options.mode(mode))
     }
 
     /// Runs `body` with a scope handle, then waits for every task spawned into the scope.
@@ -631,28 +716,30 @@ impl Group {
     /// last). A panic in the body or a task cancels the rest and then resumes.
     pub async fn scope<'env, F, T, E>(self, body: F) -> Result<T, ErrorGroup>
     where
+        C: Future,
         F: for<'scope> AsyncFnOnce(Scope<'scope, 'env>) -> Result<T, E>,
         E: Into<BoxError>,
     {
-        let (core, state) = group_parts(self);
+        let (core, state, trigger) = group_parts(self);
         let body = body(Scope { state: &state });
-        run_scope(core, &state, body).await
+        run_scope(core, &state, trigger, body).await
     }
 }
 
 /// A group's state and its scope's, for `scope!`. Not public API.
 #[doc(hidden)]
-pub fn group_parts<'scope, 'env>(group: Group) -> (Core, ScopeState<'scope, 'env>) {
+pub fn group_parts<'scope, 'env, C>(group: Group<C>) -> (Core, ScopeState<'scope, 'env>, C) {
     let signal = signal_here();
     let core = Core::with_signal(group.options, signal.clone());
     let state = ScopeState {
         queue: ManuallyDrop::new(Mutex::new(VecDeque::new())),
+        grace: core.options.grace,
         signal,
         spawned: AtomicUsize::new(0),
         scope: PhantomData,
         env: PhantomData,
     };
-    (core, state)
+    (core, state, group.cancel_on)
 }
 
 /// The handle of a scope's state, for `scope!`. Not public API.
@@ -670,28 +757,33 @@ pub fn scope_handle<'scope, 'env>(state: &'scope ScopeState<'scope, 'env>) -> Sc
 /// fails with the lifetimes erased ("implementation of `From` is not general enough").
 #[doc(hidden)]
 #[allow(clippy::type_complexity)]
-pub fn run_scope<'a, 'scope, 'env, B, T>(
+pub fn run_scope<'a, 'scope, 'env, C, B, T>(
     core: Core,
     state: &'a ScopeState<'scope, 'env>,
+    trigger: C,
     body: B,
-) -> Run<Checked<ScopeBranch<'a, 'scope, 'env, B, T>, T>>
+) -> Run<Checked<CancelOn<C, ScopeBranch<'a, 'scope, 'env, B, T>>, T>>
 where
+    C: Future,
     B: Future,
     B::Output: TaskResult<Ok = T>,
 {
     run_with(
         core,
-        checked(ScopeBranch {
-            scope: state,
-            body: Some(body),
-            out: None,
-            local: FuturesUnordered::new(),
-            spawned: FuturesUnordered::new(),
-        }),
+        checked(scope_cancel_on(
+            Trigger::new(trigger),
+            ScopeBranch {
+                scope: state,
+                body: Some(body),
+                out: None,
+                local: FuturesUnordered::new(),
+                spawned: FuturesUnordered::new(),
+            },
+        )),
     )
 }
 
-impl Group {
+impl<C: Future> Group<C> {
     /// Runs `tasks` as a race: the first to succeed wins and the others are cancelled
     /// (Java's `anySuccessfulOrThrow`, futures-concurrency's `race_ok`, with a group's
     /// options). Failures do not cancel anything.
@@ -733,9 +825,9 @@ impl Group {
         let winner = mode
             .scope(async |s| {
                 let handles: Vec<_> = tasks.into_iter().map(|task| s.spawn(task)).collect();
-                // Losers' handles resolve to `None` as soon as they fail or are cancelled.
+                // Losers' handles resolve to an error as soon as they fail or are cancelled.
                 for handle in handles {
-                    if let Some(value) = handle.await {
+                    if let Ok(value) = handle.await {
                         return Ok(Some(value));
                     }
                 }

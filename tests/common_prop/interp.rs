@@ -298,7 +298,7 @@ async fn spawn_more<'scope>(
     let value = if *join {
         let mut values = Vec::new();
         for handle in handles {
-            values.push(handle.await);
+            values.push(handle.await.ok());
         }
         Value::List(values)
     } else {
@@ -359,7 +359,7 @@ async fn scope_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeErr
         }
         let mut values = Vec::with_capacity(handles.len());
         for handle in handles {
-            values.push(handle.await);
+            values.push(handle.await.ok());
         }
         Ok::<_, std::convert::Infallible>(Value::List(values))
     })

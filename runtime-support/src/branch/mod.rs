@@ -13,6 +13,7 @@
 //! - `spawn.rs`: how a child runs on the runtime's workers, and what is left of it when its
 //!   group is dropped.
 
+mod cancel_on;
 mod fan_out;
 mod spawn;
 mod task;
@@ -33,6 +34,8 @@ use crate::future::TaskResult;
 use crate::policy;
 use crate::signal::Orphan;
 
+pub(crate) use self::cancel_on::scope_cancel_on;
+pub use self::cancel_on::{CancelOn, cancel_on};
 pub(crate) use self::fan_out::MakeTask;
 pub(crate) use self::fan_out::settled_fan_out;
 pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_out};
