@@ -597,7 +597,7 @@ macro_rules! scope {
 /// ```text
 /// group      := option* ( '<' tasks '>' | tasks ) arm*
 /// option     := '#' '!' '[' key '=' value ']'
-/// key        := 'name' | 'timeout' | 'limit' | 'grace' | 'mode'
+/// key        := 'name' | 'timeout' | 'limit' | 'grace' | 'mode' | 'cancel_on'
 /// tasks      := task ( ';' task )* ';'?
 /// task       := binding '=' body
 /// binding    := 'mut'? identifier | '_'
@@ -608,7 +608,8 @@ macro_rules! scope {
 ///
 /// - Options come first, one per `#![...]`: `name = "literal"`, `timeout = Duration`,
 ///   `limit = usize` (at least 1), `grace = Duration`, `mode = fail_fast | supervise |
-///   settle`.
+///   settle`, `cancel_on = future` (the group cancels when it completes: a token's
+///   `cancelled()`, not the token).
 /// - A task's expression is a future that the group awaits: do not `.await` it yourself. It
 ///   outputs `Result<T, E>` (or `()`); wrap any other future in [`infallible`].
 /// - `spawn` is the keyword when an expression follows it; `spawn(x)`, `spawn::f()` and
