@@ -83,7 +83,9 @@ impl CancelReason {
 /// [`cancelled`](crate::cancelled) gave: Python's `except CancelledError: await cleanup();
 /// raise`. While its group is cancelling (or after its own [`TaskHandle::cancel`](crate::TaskHandle::cancel)),
 /// that is a cancellation, never an error of the group. The task's error type must hold it
-/// as itself: `Box<dyn Error + Send + Sync>` (or [`BoxError`](crate::BoxError)) does.
+/// as itself: `Box<dyn Error + Send + Sync>` (or [`BoxError`](crate::BoxError)) does; an
+/// `anyhow::Error` does not (it converts into a box that hides what it wraps), nor does an
+/// enum of your own that wraps it: those arrive as errors.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]

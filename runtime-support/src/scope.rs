@@ -183,9 +183,10 @@ impl<'scope> Scope<'scope, '_> {
     /// `task` is called with a [`Ready`], and runs in place as a task of the group, like
     /// [`spawn`](Scope::spawn)'s (its name is `task-N`). The returned future resolves with
     /// the value the task passes to [`Ready::started`] as soon as it calls it, while the task
-    /// goes on; the group still waits for the task to end. If the task ends, fails, panicks or
+    /// goes on; the group still waits for the task to end. If the task ends, fails, panics or
     /// is cancelled before it calls `started` (or drops its `Ready`), the future resolves to
-    /// [`NotStarted`]: the task's own error, if it failed, goes to the group as usual, once.
+    /// [`NotStarted`](crate::NotStarted): the task's own error, if it failed, goes to the group
+    /// as usual, once.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
