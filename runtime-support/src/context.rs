@@ -207,12 +207,23 @@ impl Drop for Frame {
     fn drop(&mut self) {
         let made = STATE.replace(self.state) == State::Group;
         set_key(self.key);
-        match self.signal.take() {
-            Some(previous) => SIGNAL.set(previous),
-            // A child made the signal of this lazy group: the slot is emptied again.
-            None if made => SIGNAL.set(None),
-            None => {}
+        if made || self.signal.is_some() {
+            // Out of line: a plain group (no signal, none made) drops its frame in a few
+            // stores.
+            restore_signal(self.signal.take(), made);
         }
+    }
+}
+
+/// Puts back the signal a [`Frame`] replaced; or, if a child made the signal of this lazy
+/// group, empties the slot again.
+#[cold]
+#[inline(never)]
+fn restore_signal(previous: Option<Option<Arc<Signal>>>, made: bool) {
+    match previous {
+        Some(previous) => SIGNAL.set(previous),
+        None if made => SIGNAL.set(None),
+        None => {}
     }
 }
 

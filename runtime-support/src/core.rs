@@ -62,8 +62,8 @@ pub struct Options {
     pub(crate) limit: Option<usize>,
     pub(crate) grace: Option<Duration>,
     pub(crate) mode: Mode,
-    /// Where the group is written, for traces.
-    pub(crate) location: (&'static str, u32),
+    /// Where the group is written, for traces (nothing without the `tracing` feature).
+    pub(crate) location: trace::Site,
 }
 
 impl Default for Options {
@@ -81,14 +81,14 @@ impl Options {
             limit: None,
             grace: None,
             mode: Mode::FailFast,
-            location: ("", 0),
+            location: trace::Site::NONE,
         }
     }
 
     /// Where the group is written, for traces (`group!` passes `file!()` and `line!()`).
     #[doc(hidden)]
     pub const fn at(mut self, file: &'static str, line: u32) -> Self {
-        self.location = (file, line);
+        self.location = trace::Site::new(file, line);
         self
     }
 
@@ -138,7 +138,7 @@ pub struct Core {
     pub(crate) signal: Option<Arc<Signal>>,
     pub(crate) options: Options,
     /// What only failing or dropped groups need, allocated on the first error.
-    cold: Option<Box<Cold>>,
+    cold: ColdSlot,
     in_flight: usize,
     /// Some task could not start because the limit was reached.
     waiting: bool,
@@ -155,6 +155,31 @@ pub struct Core {
     pass: u64,
     /// The first pass of the settle window (`u64::MAX`: none), see [`context::may_poll`].
     settle_from: u64,
+}
+
+/// Where a [`Core`] keeps its [`Cold`] part: a group that ran to success has none, and its
+/// drop is a check inlined where the group is dropped, not a call.
+struct ColdSlot(Option<Box<Cold>>);
+
+impl Drop for ColdSlot {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(cold) = self.0.take() {
+            drop_cold(cold);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_cold(cold: Box<Cold>) {
+    drop(cold);
+}
+
+impl std::fmt::Debug for ColdSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// The part of a [`Core`] that a group which runs to success never needs.
@@ -224,7 +249,7 @@ impl Core {
         Core {
             signal: None,
             options,
-            cold: None,
+            cold: ColdSlot(None),
             in_flight: 0,
             waiting: false,
             progressed: false,
@@ -269,7 +294,7 @@ impl Core {
     }
 
     fn cold(&mut self) -> &mut Cold {
-        self.cold.get_or_insert_with(Box::default)
+        self.cold.0.get_or_insert_with(Box::default)
     }
 
     /// Asks for a slot to start a task. `false` if the group no longer accepts tasks or the
@@ -460,7 +485,10 @@ impl Core {
 
     #[inline]
     pub(crate) fn has_panic(&self) -> bool {
-        self.cold.as_ref().is_some_and(|cold| cold.panic.is_some())
+        self.cold
+            .0
+            .as_ref()
+            .is_some_and(|cold| cold.panic.is_some())
     }
 
     #[inline]
@@ -471,6 +499,7 @@ impl Core {
     #[inline]
     pub(crate) fn has_errors(&self) -> bool {
         self.cold
+            .0
             .as_ref()
             .is_some_and(|cold| !cold.errors.is_empty() || cold.last.is_some())
     }
@@ -479,7 +508,7 @@ impl Core {
     /// hand-up), no error or panic, no winner, no slot freed for a waiting task.
     #[inline]
     pub(crate) fn is_plain(&self) -> bool {
-        self.signal.is_none() && self.cold.is_none() && !self.won && !self.progressed
+        self.signal.is_none() && self.cold.0.is_none() && !self.won && !self.progressed
     }
 
     #[inline]
@@ -500,6 +529,7 @@ impl Core {
     #[inline]
     pub(crate) fn take_cancel_request(&mut self) -> bool {
         self.cold
+            .0
             .as_mut()
             .is_some_and(|cold| std::mem::take(&mut cold.cancel_requested))
     }
@@ -585,7 +615,7 @@ impl Core {
     /// left.
     #[inline]
     pub(crate) fn poll_orphans(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.cold.is_none() && self.signal.as_ref().is_none_or(|signal| !signal.has_mail()) {
+        if self.cold.0.is_none() && self.signal.as_ref().is_none_or(|signal| !signal.has_mail()) {
             return Poll::Ready(());
         }
         self.poll_orphans_slow(cx)
@@ -595,7 +625,7 @@ impl Core {
     fn poll_orphans_slow(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             self.take_mail();
-            let Some(cold) = self.cold.as_mut() else {
+            let Some(cold) = self.cold.0.as_mut() else {
                 return Poll::Ready(());
             };
             if cold.orphans.is_empty() {
@@ -633,7 +663,7 @@ impl Core {
                 content,
             });
         };
-        if let Some(cold) = self.cold.take() {
+        if let Some(cold) = self.cold.0.take() {
             let Cold {
                 errors,
                 last,
@@ -697,7 +727,7 @@ impl Core {
     #[inline]
     pub(crate) fn finish(&mut self) -> Result<(), ErrorGroup> {
         self.finished = true;
-        match self.cold.take() {
+        match self.cold.0.take() {
             None => Ok(()),
             Some(cold) => self.finish_cold(*cold),
         }
@@ -767,7 +797,7 @@ mod tests {
         core.file(mail(TaskName::indexed("items", 3), "second"));
         assert_eq!(SCANNED.with(std::cell::Cell::get), 0);
 
-        let errors = &core.cold.as_ref().unwrap().errors;
+        let errors = &core.cold.0.as_ref().unwrap().errors;
         assert_eq!(errors.len(), 10_000);
         let third = &errors.members()[3];
         assert_eq!(third.task(), &TaskName::indexed("items", 3));

@@ -34,6 +34,18 @@ mod on {
     use crate::cancel::CancelReason;
     use crate::error_group::BoxError;
 
+    /// Where a group is written: its file and line.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Site(&'static str, u32);
+
+    impl Site {
+        pub(crate) const NONE: Site = Site("", 0);
+
+        pub(crate) const fn new(file: &'static str, line: u32) -> Self {
+            Site(file, line)
+        }
+    }
+
     /// A task's span, made when the task is first polled (inside its group's span).
     #[derive(Debug)]
     pub(crate) struct SpanSlot {
@@ -52,7 +64,7 @@ mod on {
         /// Enters the task's span, making it on first use.
         #[inline]
         pub(crate) fn enter(&mut self, task: &TaskName, options: &Options) -> Entered<'_> {
-            let (file, line) = options.location;
+            let Site(file, line) = options.location;
             self.span
                 .get_or_insert_with(
                     || tracing::info_span!("task", task = %task, file = file, line = line),
@@ -66,14 +78,14 @@ mod on {
 
     /// Makes the span of a group, inside the current span (a parent group's task, if nested).
     pub(crate) fn group_span(options: &Options) -> GroupSpan {
-        let (file, line) = options.location;
+        let Site(file, line) = options.location;
         let name = options.name.as_deref().unwrap_or("group");
         tracing::info_span!("group", group = name, file = file, line = line)
     }
 
     /// Makes the span of a task that has no [`SpanSlot`] (fan-out items, scope children).
     pub(crate) fn task_span(task: impl FnOnce() -> TaskName, options: &Options) -> GroupSpan {
-        let (file, line) = options.location;
+        let Site(file, line) = options.location;
         tracing::info_span!("task", task = %task(), file = file, line = line)
     }
 
@@ -129,7 +141,7 @@ mod on {
         task: &TaskName,
         options: &Options,
     ) -> tracing::instrument::Instrumented<F> {
-        let (file, line) = options.location;
+        let Site(file, line) = options.location;
         tracing::Instrument::instrument(
             fut,
             tracing::info_span!("task", task = %task, file = file, line = line),
@@ -144,6 +156,18 @@ mod off {
     use super::{ErrorGroup, Options, TaskName};
     use crate::cancel::CancelReason;
     use crate::error_group::BoxError;
+
+    /// Where a group is written: nothing is kept without the `tracing` feature.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Site;
+
+    impl Site {
+        pub(crate) const NONE: Site = Site;
+
+        pub(crate) const fn new(_: &'static str, _: u32) -> Self {
+            Site
+        }
+    }
 
     /// A task's span (nothing without the `tracing` feature).
     #[derive(Debug)]

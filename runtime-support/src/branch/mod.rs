@@ -29,7 +29,7 @@ use tokio::task::JoinError;
 use tokio::time::Instant;
 
 use crate::core::Core;
-use crate::error_group::TaskName;
+use crate::error_group::{BoxError, TaskName};
 use crate::future::TaskResult;
 use crate::policy;
 use crate::signal::Orphan;
@@ -166,7 +166,9 @@ fn poll_caught<F: Future>(
     }
 }
 
-/// Settles one finished child in `core`: its value, its error or its panic.
+/// Settles one finished child in `core`: its value, its error or its panic. Inlined into
+/// each task's poll; the error and the panic are filed out of line.
+#[inline]
 pub(crate) fn settle<R: TaskResult>(
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
@@ -179,15 +181,27 @@ pub(crate) fn settle<R: TaskResult>(
                 Some(value)
             }
             Err(error) => {
-                core.fail(task(), error.into());
+                settle_error(core, task(), error.into());
                 None
             }
         },
         Err(payload) => {
-            core.panicked(&task(), payload);
+            settle_panic(core, task(), payload);
             None
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
+    core.fail(task, error);
+}
+
+#[cold]
+#[inline(never)]
+fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
+    core.panicked(&task, payload);
 }
 
 /// Settles a spawned child's join result: an abort the group caused settles nothing, unless
