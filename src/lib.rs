@@ -525,6 +525,13 @@ pub mod __private {
     pub use taskgroup_runtime::__private::*;
 }
 
+/// Not public API: the procedural macro behind `group!`, under a name that reads as such in
+/// the compiler's "this error originates in the macro ..." notes.
+#[doc(hidden)]
+pub mod macros {
+    pub use taskgroup_macros::group_internal as group;
+}
+
 /// [`scope()`](fn@scope) as a macro: the same scope, written so that its future is `Send` whenever its
 /// tasks are.
 ///
@@ -736,7 +743,7 @@ macro_rules! group {
         ::core::compile_error! { "a group needs at least one task: `group! { name = future; }`" }
     };
     ($($tokens:tt)*) => {
-        $crate::__private::group_internal! { $crate; $($tokens)* }
+        $crate::macros::group! { $crate; $($tokens)* }
     };
 }
 

@@ -49,13 +49,21 @@ pub mod bounds {
     //!
     //! The crate implements them for every type that meets the requirement; they are named
     //! here so that the compiler's "the trait `Propagate` is not implemented for `()`" has a
-    //! page to point to. Their methods are the expansion's and are not public API.
+    //! page to point to. Their methods, and the hidden functions here that ask a `spawn`
+    //! task's `Send + 'static`, are the expansion's and are not public API.
 
     pub use crate::assert::{
         CancelOnValue, GraceValue, IntoTask, LimitValue, SpawnOutput, TimeoutValue,
     };
     pub use crate::except::{
         ArmLeave, ArmOk, ArmReturn, ArmYields, ExceptType, Propagate, SettlePropagate,
+    };
+
+    // Where a `spawn` task's `Send + 'static` is asked: named in "required by a bound in".
+    #[doc(hidden)]
+    pub use crate::assert::{
+        checked_settled_spawn_fan_out, checked_settled_spawn_task, checked_spawn_fan_out,
+        checked_spawn_task,
     };
 }
 
