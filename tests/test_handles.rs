@@ -369,3 +369,45 @@ async fn start_parallel_runs_the_task_on_the_workers() {
     assert_eq!(result.unwrap(), ("ready", ms(30)));
     assert_eq!(start.elapsed(), ms(60));
 }
+
+// ---------------------------------------------------------------------------------------
+// Across threads.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_handle_cancelled_while_its_parallel_task_finishes_answers_once_and_never_hangs() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut finished, mut cancelled) = (0, 0);
+    runtime.block_on(async {
+        for round in 0..2_000u32 {
+            let outcome = taskgroup::scope(async |s| {
+                let handle = s.spawn_parallel(async move {
+                    tokio::task::yield_now().await;
+                    Ok::<_, io::Error>(round)
+                });
+                // The cancellation lands before, during or after the task's last poll.
+                for _ in 0..round % 3 {
+                    tokio::task::yield_now().await;
+                }
+                handle.cancel();
+                Ok::<_, io::Error>(handle.await)
+            });
+            let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), outcome)
+                .await
+                .expect("a cancelled handle never hangs its scope");
+            match outcome.expect("cancelling one task is not a failure") {
+                Ok(value) => {
+                    assert_eq!(value, round);
+                    finished += 1;
+                }
+                Err(HandleError::Cancelled(CancelReason::Handle)) => cancelled += 1,
+                Err(other) => panic!("round {round}: {other:?}"),
+            }
+        }
+    });
+    assert_eq!(finished + cancelled, 2_000);
+}

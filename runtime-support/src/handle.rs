@@ -284,6 +284,9 @@ where
             // Polled after it completed: the group never does.
             return Poll::Pending;
         };
+        // Registered before the flag is read: a cancellation from another thread either is
+        // seen below or wakes this waker.
+        ctl.waker.register(cx.waker());
         if ctl.is_cancelled() {
             let answer = Err(HandleError::Cancelled(CancelReason::Handle));
             match (*this.started, *this.grace) {
@@ -313,7 +316,6 @@ where
                 }
             }
         }
-        ctl.waker.register(cx.waker());
         *this.started = true;
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             return Poll::Pending;
