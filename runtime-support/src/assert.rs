@@ -377,12 +377,8 @@ impl TimeoutValue for Duration {
 }
 
 /// What `#![cancel_on = ...]` takes: a future (anything `IntoFuture`), whose output is
-/// ignored.
-#[diagnostic::on_unimplemented(
-    message = "the group's `cancel_on` must be a future that completes when the group should cancel, not `{Self}`",
-    label = "expected a future",
-    note = "for example `#![cancel_on = token.cancelled()]` with tokio-util's `CancellationToken`, `#![cancel_on = tokio::signal::ctrl_c()]`, or a `tokio::sync::oneshot::Receiver`"
-)]
+/// ignored. A value that is not one is reported at the value as the compiler reports any
+/// non-future, "`CancellationToken` is not a future": for a token, write `token.cancelled()`.
 pub trait CancelOnValue {
     /// The future.
     type Future;
