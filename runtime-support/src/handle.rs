@@ -8,11 +8,9 @@
 //! [`cancelled`](crate::cancelled) resolve and has the grace to finish. Either way the group
 //! goes on: cancelling one task is not a failure.
 
-use std::any::Any;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -320,15 +318,19 @@ where
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             return Poll::Pending;
         };
-        let polled =
-            context::with_task(this.ctl, || catch_unwind(AssertUnwindSafe(|| fut.poll(cx))));
-        let output = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => output,
-            Err(payload) => {
-                Self::answer(this.tx, Err(HandleError::Panicked));
-                resume(payload)
-            }
+        // A panic unwinds through here to the scope's own panic boundary; on the way, the
+        // guard answers the handle.
+        let polled = {
+            let mut on_panic = AnswerOnPanic {
+                tx: &mut *this.tx,
+                armed: true,
+            };
+            let polled = context::with_task(this.ctl, || fut.poll(cx));
+            on_panic.armed = false;
+            polled
+        };
+        let Poll::Ready(output) = polled else {
+            return Poll::Pending;
         };
         let cancelled_here = this.ctl.as_ref().is_some_and(|ctl| ctl.is_cancelled());
         match output.into_result() {
@@ -358,9 +360,20 @@ where
     }
 }
 
-#[cold]
-fn resume(payload: Box<dyn Any + Send>) -> ! {
-    resume_unwind(payload)
+/// Answers `Panicked` to the handle if the task's poll unwinds, while armed.
+struct AnswerOnPanic<'a, V> {
+    tx: &'a mut Option<oneshot::Sender<Result<V, HandleError>>>,
+    armed: bool,
+}
+
+impl<V> Drop for AnswerOnPanic<'_, V> {
+    fn drop(&mut self) {
+        if self.armed
+            && let Some(tx) = self.tx.take()
+        {
+            let _ = tx.send(Err(HandleError::Panicked));
+        }
+    }
 }
 
 /// The other end of [`Scope::start`](crate::Scope::start): the task calls
