@@ -153,7 +153,7 @@ fn callee(expr: &Expr) -> Option<String> {
 /// `checked_[settled_][spawn_]fan_out(name, iter, |pat| expr)`. The helper checks the task
 /// (a future with a `Result` output; `Send + 'static` for `spawn`) and is spanned over the
 /// expression, so that a bound that fails is reported there, once.
-fn branch(task: &Task, name: &LitStr, settle: bool, p: &Ident) -> TokenStream {
+fn branch(task: &Task, name: &LitStr, settle: bool, plain: bool, p: &Ident) -> TokenStream {
     let expr = task.expr();
     let first = span_range(expr).0;
     let settled = if settle { "settled_" } else { "" };
@@ -165,11 +165,14 @@ fn branch(task: &Task, name: &LitStr, settle: bool, p: &Ident) -> TokenStream {
                 Some(_) => quote!(#p::TaskName::new(#name)),
                 None => quote!(#name),
             };
-            call_over(
-                expr,
-                &format!("checked_{settled}{spawn}task"),
-                quote!(#name, #expr),
-            )
+            // In a group without a limit or a deadline, an in-place task keeps no start time
+            // and takes no slot.
+            let func = if plain && !settle && task.spawn.is_none() {
+                "checked_plain_task".to_owned()
+            } else {
+                format!("checked_{settled}{spawn}task")
+            };
+            call_over(expr, &func, quote!(#name, #expr))
         }
         TaskBody::FanOut { pat, iter, expr } => call_over(
             expr,
@@ -248,8 +251,9 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     let names = task_names(&group.tasks);
     // Each task's branch, with the pattern that binds its value.
     let mut leaves = Vec::new();
+    let plain = group.options.limit.is_none() && group.options.timeout.is_none();
     for (index, task) in group.tasks.iter().enumerate() {
-        let branch = branch(task, &names[index], settle, &alias);
+        let branch = branch(task, &names[index], settle, plain, &alias);
         match &task.binding {
             Binding::Named { mutability, ident } => {
                 let value = format_ident!("__taskgroup_v{}", index, span = Span::mixed_site());

@@ -258,7 +258,7 @@ fn expansion_shape() {
     for part in [
         "let (a , b) =",
         "use $ crate :: __private as __taskgroup_p",
-        "__taskgroup_p :: checked_task",
+        "__taskgroup_p :: checked_plain_task",
         "__taskgroup_p :: checked_spawn_task",
         "< E as $ crate :: __private :: ExceptType > :: take_matching",
         "value_slot",
@@ -269,6 +269,26 @@ fn expansion_shape() {
     // With a catch-all arm, nothing propagates.
     let output = crate::group(tokens("$crate; a = f(); except* _ => 0,")).to_string();
     assert!(!output.contains("Propagate"));
+}
+
+#[test]
+fn a_task_keeps_its_start_time_and_slot_only_under_a_deadline_or_a_limit() {
+    for (options, func) in [
+        ("", "checked_plain_task"),
+        (
+            "#![grace = d] #![name = \"n\"] #![mode = supervise]",
+            "checked_plain_task",
+        ),
+        ("#![timeout = d]", "checked_task"),
+        ("#![limit = 2]", "checked_task"),
+        ("#![mode = settle]", "checked_settled_task"),
+    ] {
+        let output = crate::group(tokens(&format!("$crate; {options} a = f();"))).to_string();
+        assert!(
+            output.contains(&format!("__taskgroup_p :: {func} (")),
+            "{func} for {options:?} in {output}"
+        );
+    }
 }
 
 #[test]

@@ -36,8 +36,8 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::branch::{
-    Branch, FanOut, MakeTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task, fan_out,
-    settled_fan_out, spawn_fan_out, spawn_task, task,
+    Branch, FanOut, MakeTask, PlainTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task,
+    fan_out, plain_task, settled_fan_out, spawn_fan_out, spawn_task, task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -98,7 +98,8 @@ pub type PoisonedErr<T> = <<<T as IntoTask>::Future as Future>::Output as TaskRe
 pin_project! {
     /// A branch whose bounds were checked where it was made, at the task, and are not asked
     /// again where the expansion uses it (`cons`, `run`, `.await`): its `Branch` impl has no
-    /// bounds, and calls the branch's own methods through pointers taken when they held.
+    /// bounds, and calls the branch's own methods through a table of pointers taken when they
+    /// held.
     ///
     /// Without it, a bad task would be reported once at the task and once more at the whole
     /// macro, where the concrete branch's `Branch` impl asks for `F: Future` (or `Send`)
@@ -106,78 +107,109 @@ pin_project! {
     /// whenever a `Send` bound looks through it, with the lifetimes erased, and for an error
     /// type such as `Box<dyn Error + Send + Sync>` the `E: Into<BoxError>` of `TaskResult` then
     /// fails ("implementation of `From` is not general enough"), so that a group of such tasks
-    /// would not be `Send`. The price is an indirect call per poll of each branch.
+    /// would not be `Send`. The price is an indirect call per poll of each branch, and one
+    /// pointer (to a table in static memory) beside the branch.
     #[derive(Debug)]
-    pub struct Checked<B, V> {
+    pub struct Checked<'t, B, V> {
         #[pin]
         branch: B,
-        poll: fn(Pin<&mut B>, &mut Context<'_>, &mut Core) -> Poll<()>,
-        cancel: fn(Pin<&mut B>, &mut Core),
-        take: fn(Pin<&mut B>) -> Option<V>,
-        orphan: fn(Pin<&mut B>, &mut Vec<(TaskName, Orphan)>),
-        running: fn(&B, &mut Vec<Running>),
+        table: &'t Table<B, V>,
     }
 }
 
-pub(crate) fn checked<B: Branch>(branch: B) -> Checked<B, B::Output> {
-    Checked {
-        branch,
+/// The methods of a [`Checked`] branch.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Table<B, V> {
+    poll: fn(Pin<&mut B>, &mut Context<'_>, &mut Core) -> Poll<()>,
+    cancel: fn(Pin<&mut B>, &mut Core),
+    take: fn(Pin<&mut B>) -> Option<V>,
+    orphan: fn(Pin<&mut B>, &mut Vec<(TaskName, Orphan)>),
+    running: fn(&B, &mut Vec<Running>),
+}
+
+/// The [`Table`] of a branch type, a constant that its reference promotes to `'static`.
+struct Methods<B>(PhantomData<B>);
+
+impl<B: Branch> Methods<B> {
+    const TABLE: Table<B, B::Output> = Table {
         poll: B::poll_branch,
         cancel: B::cancel,
         take: B::take_output,
         orphan: B::orphan,
         running: B::running,
+    };
+}
+
+#[inline]
+pub(crate) fn checked<'t, B: Branch + 't>(branch: B) -> Checked<'t, B, B::Output> {
+    Checked {
+        branch,
+        table: &Methods::<B>::TABLE,
     }
 }
 
-impl<B, V> Branch for Checked<B, V> {
+impl<B, V> Branch for Checked<'_, B, V> {
     type Output = V;
 
+    #[inline]
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
-        (this.poll)(this.branch, cx, core)
+        (this.table.poll)(this.branch, cx, core)
     }
 
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let this = self.project();
-        (this.cancel)(this.branch, core);
+        (this.table.cancel)(this.branch, core);
     }
 
     fn take_output(self: Pin<&mut Self>) -> Option<V> {
         let this = self.project();
-        (this.take)(this.branch)
+        (this.table.take)(this.branch)
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
         let this = self.project();
-        (this.orphan)(this.branch, orphans);
+        (this.table.orphan)(this.branch, orphans);
     }
 
     fn running(&self, out: &mut Vec<Running>) {
-        (self.running)(&self.branch, out);
+        (self.table.running)(&self.branch, out);
     }
 }
 
 /// `name = fut;`
-pub fn checked_task<T>(
+pub fn checked_task<'t, T>(
     name: &'static str,
     fut: T,
-) -> Checked<Task<T::Future, Poisoned<T>>, Poisoned<T>>
+) -> Checked<'t, Task<T::Future, Poisoned<T>>, Poisoned<T>>
 where
-    T: IntoTask,
+    T: IntoTask + 't,
     Poisoned<T>: Sized,
 {
     checked(task(name, fut.into_task()))
 }
 
-/// `name = fut;` in `settle` mode.
-#[allow(clippy::type_complexity)]
-pub fn checked_settled_task<T>(
+/// `name = fut;` in a group without a limit or a deadline.
+pub fn checked_plain_task<'t, T>(
     name: &'static str,
     fut: T,
-) -> Checked<Task<Settled<T::Future>, Outcome<T>>, Outcome<T>>
+) -> Checked<'t, PlainTask<T::Future, Poisoned<T>>, Poisoned<T>>
 where
-    T: IntoTask,
+    T: IntoTask + 't,
+    Poisoned<T>: Sized,
+{
+    checked(plain_task(name, fut.into_task()))
+}
+
+/// `name = fut;` in `settle` mode.
+#[allow(clippy::type_complexity)]
+pub fn checked_settled_task<'t, T>(
+    name: &'static str,
+    fut: T,
+) -> Checked<'t, Task<Settled<T::Future>, Outcome<T>>, Outcome<T>>
+where
+    T: IntoTask + 't,
     Poisoned<T>: Sized,
 {
     checked(task(name, settled(fut.into_task())))
@@ -214,15 +246,15 @@ impl<T: IntoTask> MakeTask<T> for MakeSettled<T> {
 
 /// `name = for pat in iter => fut;`
 #[allow(clippy::type_complexity)]
-pub fn checked_fan_out<I, C, T>(
+pub fn checked_fan_out<'t, I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
-) -> Checked<FanOut<Items<I, C>, MakeFuture<T>, T::Future, Value<T>>, Vec<Value<T>>>
+) -> Checked<'t, FanOut<Items<I, C>, MakeFuture<T>, T::Future, Value<T>>, Vec<Value<T>>>
 where
-    I: IntoIterator,
-    C: FnMut(I::Item) -> T,
-    T: IntoTask,
+    I: IntoIterator + 't,
+    C: FnMut(I::Item) -> T + 't,
+    T: IntoTask + 't,
 {
     checked(fan_out(
         name,
@@ -233,20 +265,21 @@ where
 
 /// `name = for pat in iter => fut;` in `settle` mode.
 #[allow(clippy::type_complexity)]
-pub fn checked_settled_fan_out<I, C, T>(
+pub fn checked_settled_fan_out<'t, I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
 ) -> Checked<
+    't,
     SettledFanOut<
         FanOut<Items<I, C>, MakeSettled<T>, Settled<T::Future>, Result<Value<T>, Failure<T>>>,
     >,
     Outcomes<Value<T>, Failure<T>>,
 >
 where
-    I: IntoIterator,
-    C: FnMut(I::Item) -> T,
-    T: IntoTask,
+    I: IntoIterator + 't,
+    C: FnMut(I::Item) -> T + 't,
+    T: IntoTask + 't,
 {
     checked(settled_fan_out(
         name,
@@ -285,7 +318,7 @@ pub type Joined<T> = <<T as IntoTask>::Future as Future>::Output;
 pub fn checked_spawn_task<T>(
     name: TaskName,
     fut: T,
-) -> Checked<SpawnTask<T::Future, Joined<T>, Poisoned<T>>, Poisoned<T>>
+) -> Checked<'static, SpawnTask<T::Future, Joined<T>, Poisoned<T>>, Poisoned<T>>
 where
     T: IntoTask,
     Poisoned<T>: Sized,
@@ -300,7 +333,11 @@ where
 pub fn checked_settled_spawn_task<T>(
     name: TaskName,
     fut: T,
-) -> Checked<SpawnTask<Settled<T::Future>, Result<Outcome<T>, Infallible>, Outcome<T>>, Outcome<T>>
+) -> Checked<
+    'static,
+    SpawnTask<Settled<T::Future>, Result<Outcome<T>, Infallible>, Outcome<T>>,
+    Outcome<T>,
+>
 where
     T: IntoTask,
     Poisoned<T>: Sized,
@@ -312,14 +349,14 @@ where
 
 /// `name = for pat in iter => spawn fut;`
 #[allow(clippy::type_complexity)]
-pub fn checked_spawn_fan_out<I, C, T>(
+pub fn checked_spawn_fan_out<'t, I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
-) -> Checked<SpawnFanOut<Items<I, C>, MakeFuture<T>, Joined<T>, Poisoned<T>>, Vec<Poisoned<T>>>
+) -> Checked<'t, SpawnFanOut<Items<I, C>, MakeFuture<T>, Joined<T>, Poisoned<T>>, Vec<Poisoned<T>>>
 where
-    I: IntoIterator,
-    C: FnMut(I::Item) -> T,
+    I: IntoIterator + 't,
+    C: FnMut(I::Item) -> T + 't,
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,
@@ -334,19 +371,20 @@ where
 
 /// `name = for pat in iter => spawn fut;` in `settle` mode.
 #[allow(clippy::type_complexity)]
-pub fn checked_settled_spawn_fan_out<I, C, T>(
+pub fn checked_settled_spawn_fan_out<'t, I, C, T>(
     name: &'static str,
     iter: I,
     make: C,
 ) -> Checked<
+    't,
     SettledFanOut<
         SpawnFanOut<Items<I, C>, MakeSettled<T>, Result<Outcome<T>, Infallible>, Outcome<T>>,
     >,
     Outcomes<PoisonedOk<T>, PoisonedErr<T>>,
 >
 where
-    I: IntoIterator,
-    C: FnMut(I::Item) -> T,
+    I: IntoIterator + 't,
+    C: FnMut(I::Item) -> T + 't,
     T: IntoTask,
     Poisoned<T>: Sized,
     T::Future: Send + 'static,

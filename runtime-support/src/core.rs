@@ -316,6 +316,17 @@ impl Core {
         true
     }
 
+    /// Whether a task of a group without a limit may start now: `false` once the group no
+    /// longer accepts tasks or it (or an enclosing group) is cancelling.
+    #[inline]
+    pub(crate) fn may_start(&mut self) -> bool {
+        if !self.accepting || self.is_cancelling() {
+            self.accepting = false;
+            return false;
+        }
+        true
+    }
+
     /// Starts a pass of the driver over the children.
     #[inline]
     pub(crate) fn begin_pass(&mut self) {

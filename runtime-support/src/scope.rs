@@ -763,7 +763,7 @@ pub fn run_scope<'a, 'scope, 'env, C, B, T>(
     state: &'a ScopeState<'scope, 'env>,
     trigger: C,
     body: B,
-) -> Run<Checked<CancelOn<C, ScopeBranch<'a, 'scope, 'env, B, T>>, T>>
+) -> Run<Checked<'a, CancelOn<C, ScopeBranch<'a, 'scope, 'env, B, T>>, T>>
 where
     C: Future,
     B: Future,

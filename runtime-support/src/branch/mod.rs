@@ -40,7 +40,7 @@ pub(crate) use self::fan_out::MakeTask;
 pub(crate) use self::fan_out::settled_fan_out;
 pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_out};
 pub(crate) use self::spawn::{orphan, spawn_child};
-pub use self::task::{SpawnTask, Task, spawn_task, task};
+pub use self::task::{PlainTask, SpawnTask, Task, plain_task, spawn_task, task};
 
 /// One child (or set of children) of a group, polled by the group's driver.
 #[doc(hidden)]
@@ -180,6 +180,28 @@ pub(crate) fn settle<R: TaskResult>(
                 core.succeeded();
                 Some(value)
             }
+            Err(error) => {
+                settle_error(core, task(), error.into());
+                None
+            }
+        },
+        Err(payload) => {
+            settle_panic(core, task(), payload);
+            None
+        }
+    }
+}
+
+/// [`settle`] in a group that never races for the first success (a [`PlainTask`]'s).
+#[inline]
+pub(crate) fn settle_plain<R: TaskResult>(
+    core: &mut Core,
+    task: impl FnOnce() -> TaskName,
+    outcome: Result<R, Box<dyn Any + Send>>,
+) -> Option<R::Ok> {
+    match outcome {
+        Ok(output) => match output.into_result() {
+            Ok(value) => Some(value),
             Err(error) => {
                 settle_error(core, task(), error.into());
                 None

@@ -9,7 +9,9 @@ use pin_project_lite::pin_project;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{Branch, Running, orphan, poll_caught, settle, settle_joined, spawn_child};
+use super::{
+    Branch, Running, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
+};
 use crate::context::in_named;
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -115,6 +117,134 @@ where
             out.push(Running {
                 task: TaskName::new(self.name),
                 at: self.at,
+                spawned: false,
+            });
+        }
+    }
+}
+
+pin_project! {
+    /// What a [`PlainTask`] holds: its future while it runs, then its value until the group
+    /// takes it. One place for both, as `MaybeDone` keeps them.
+    #[project = SlotProj]
+    #[project_replace = SlotTaken]
+    enum Slot<F, T> {
+        Running { #[pin] fut: F },
+        Done { value: T },
+        Gone,
+    }
+}
+
+pin_project! {
+    /// A task polled in place in a group that has neither a limit nor a deadline: it starts
+    /// with the group, keeps no start time and takes no slot, and holds its future and then
+    /// its value in one place. `group!` uses it for every in-place task of such a group
+    /// (those groups never race for the first success).
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct PlainTask<F, T> {
+        name: &'static str,
+        span: SpanSlot,
+        started: bool,
+        #[pin]
+        slot: Slot<F, T>,
+    }
+}
+
+impl<F, T> std::fmt::Debug for Slot<F, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Slot::Running { .. } => "Running",
+            Slot::Done { .. } => "Done",
+            Slot::Gone => "Gone",
+        })
+    }
+}
+
+/// A task polled in place, in a group without a limit or a deadline.
+#[doc(hidden)]
+pub const fn plain_task<F>(
+    name: &'static str,
+    fut: F,
+) -> PlainTask<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    PlainTask {
+        name,
+        span: SpanSlot::new(),
+        started: false,
+        slot: Slot::Running { fut },
+    }
+}
+
+impl<F> Branch for PlainTask<F, <F::Output as TaskResult>::Ok>
+where
+    F: Future,
+    F::Output: TaskResult,
+{
+    type Output = <F::Output as TaskResult>::Ok;
+
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        let mut this = self.project();
+        let SlotProj::Running { fut } = this.slot.as_mut().project() else {
+            return Poll::Ready(());
+        };
+        if core.settling() {
+            // Every pass polls it: it was polled in the one that saw the failure.
+            return Poll::Pending;
+        }
+        if !*this.started {
+            debug_assert!(core.options.limit.is_none() && core.options.timeout.is_none());
+            if !core.may_start() {
+                // Never started, and never will be: dropped unpolled.
+                this.slot.set(Slot::Gone);
+                return Poll::Ready(());
+            }
+            *this.started = true;
+        }
+        let name = *this.name;
+        let outcome = {
+            let _entered = this.span.enter(&TaskName::new(name), &core.options);
+            in_named(name);
+            ready!(poll_caught(fut, cx))
+        };
+        debug_assert!(core.options.mode != crate::core::Mode::FirstSuccess);
+        match settle_plain(core, || TaskName::new(name), outcome) {
+            Some(value) => this.slot.set(Slot::Done { value }),
+            None => this.slot.set(Slot::Gone),
+        }
+        Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        let mut this = self.project();
+        if let Slot::Running { .. } = &*this.slot {
+            // A panic in its `Drop` is recorded, and the group goes on cancelling the rest.
+            let mut slot = this.slot.as_mut();
+            let name = *this.name;
+            core.drop_children(|| TaskName::new(name), move || slot.set(Slot::Gone));
+            if *this.started {
+                trace::task_cancelled(&TaskName::new(this.name));
+            }
+        }
+    }
+
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        match self.project().slot.project_replace(Slot::Gone) {
+            SlotTaken::Done { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
+
+    fn running(&self, out: &mut Vec<Running>) {
+        if self.started && matches!(self.slot, Slot::Running { .. }) {
+            out.push(Running {
+                task: TaskName::new(self.name),
+                at: None,
                 spawned: false,
             });
         }
