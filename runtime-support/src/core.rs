@@ -767,6 +767,7 @@ impl Core {
 }
 
 impl Drop for Core {
+    #[inline]
     fn drop(&mut self) {
         // Dropped before it finished: the group's own future was dropped (parent
         // cancellation). Children are dropped or aborted with it; grandchildren in nested
@@ -774,9 +775,15 @@ impl Drop for Core {
         if !self.finished
             && let Some(signal) = &self.signal
         {
-            signal.cancel(CancelReason::Parent);
+            dropped_unfinished(signal);
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn dropped_unfinished(signal: &Signal) {
+    signal.cancel(CancelReason::Parent);
 }
 
 #[cfg(test)]

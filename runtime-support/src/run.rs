@@ -299,7 +299,9 @@ fn arm(core: &Core, slot: &mut Option<Pin<Box<Timers>>>) {
 
 /// After a poll that was not plain: reacts to a panic, an error, a winner, the deadline, a
 /// cancellation from outside or the end of the grace period. `true` when the driver must
-/// poll the branches again at once.
+/// poll the branches again at once. Out of line: a plain poll never calls it.
+#[cold]
+#[inline(never)]
 fn react<B: Branch>(
     mut branches: Pin<&mut B>,
     core: &mut Core,
