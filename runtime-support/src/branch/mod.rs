@@ -174,25 +174,14 @@ pub(crate) fn settle<R: TaskResult>(
     task: impl FnOnce() -> TaskName,
     outcome: Result<R, Box<dyn Any + Send>>,
 ) -> Option<R::Ok> {
-    match outcome {
-        Ok(output) => match output.into_result() {
-            Ok(value) => {
-                core.succeeded();
-                Some(value)
-            }
-            Err(error) => {
-                settle_error(core, task(), error.into());
-                None
-            }
-        },
-        Err(payload) => {
-            settle_panic(core, task(), payload);
-            None
-        }
+    let value = settle_plain(core, task, outcome);
+    if value.is_some() {
+        core.succeeded();
     }
+    value
 }
 
-/// [`settle`] in a group that never races for the first success (a [`PlainTask`]'s).
+/// [`settle`] without the race for the first success: a [`PlainTask`]'s group never races.
 #[inline]
 pub(crate) fn settle_plain<R: TaskResult>(
     core: &mut Core,

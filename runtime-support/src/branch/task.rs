@@ -1,6 +1,7 @@
 //! One task: polled in place, inside the group's own future ([`Task`]), or spawned on the
 //! runtime's workers and joined ([`SpawnTask`]).
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -81,11 +82,7 @@ where
             *this.at = core.start_time();
         }
         let name = *this.name;
-        let outcome = {
-            let _entered = this.span.enter(&TaskName::new(name), &core.options);
-            in_named(name);
-            ready!(poll_caught(fut, cx))
-        };
+        let outcome = ready!(poll_named(this.span, name, core, fut, cx));
         this.fut.set(None);
         core.release();
         *this.out = settle(core, || TaskName::new(name), outcome);
@@ -121,6 +118,21 @@ where
             });
         }
     }
+}
+
+/// Polls an in-place task's future in its span, marked as the task being polled (a group
+/// started inside it is nested under its name), with panics caught.
+#[inline]
+fn poll_named<F: Future>(
+    span: &mut SpanSlot,
+    name: &'static str,
+    core: &Core,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
+    let _entered = span.enter(&TaskName::new(name), &core.options);
+    in_named(name);
+    poll_caught(fut, cx)
 }
 
 pin_project! {
@@ -205,11 +217,7 @@ where
             *this.started = true;
         }
         let name = *this.name;
-        let outcome = {
-            let _entered = this.span.enter(&TaskName::new(name), &core.options);
-            in_named(name);
-            ready!(poll_caught(fut, cx))
-        };
+        let outcome = ready!(poll_named(this.span, name, core, fut, cx));
         debug_assert!(core.options.mode != crate::core::Mode::FirstSuccess);
         match settle_plain(core, || TaskName::new(name), outcome) {
             Some(value) => this.slot.set(Slot::Done { value }),
