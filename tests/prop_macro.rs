@@ -142,12 +142,10 @@ fn plan(case: &ShapeCase) -> Plan {
 
 /// The shape's `group!`, with the options spelled as the macro needs them.
 macro_rules! shape {
-    ($ctx:ident, $a:ident, $b:ident, $cs:ident, $ds:ident, $limit:ident, $timeout:ident; $($option:tt)*) => {
+    ($ctx:ident, $a:ident, $b:ident, $cs:ident, $ds:ident; $($option:tt)*) => {
         async {
             taskgroup::group! {
                 #![name = "shape"]
-                #![limit = $limit]
-                #![timeout = $timeout]
                 $($option)*
                 a = child_future(&$ctx, 0, &$a);
                 b = spawn child_future(&$ctx, 0, &$b);
@@ -197,32 +195,43 @@ async fn shape(ctx: Arc<Ctx>, root: Arc<PGroup>) -> Result<Value, NodeError> {
     let (c_len, d_len) = (cs.len(), ds.len());
     let limit = root.limit.unwrap_or(usize::MAX);
     let timeout = root.timeout.map_or(FAR, ms);
-    let result = match (root.mode, root.grace.map(ms)) {
-        (Mode::Settle, None) => {
-            let r = shape!(ctx, a, b, cs, ds, limit, timeout; #![mode = settle]);
-            r.map(|(a, b, c, d)| list(a, b, c, d, settled))
-        }
-        (Mode::Settle, Some(grace)) => {
-            let r = shape!(ctx, a, b, cs, ds, limit, timeout; #![mode = settle] #![grace = grace]);
-            r.map(|(a, b, c, d)| list(a, b, c, d, settled))
-        }
-        (Mode::FailFast, None) => {
-            let r = shape!(ctx, a, b, cs, ds, limit, timeout;);
-            r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
-        }
-        (Mode::FailFast, Some(grace)) => {
-            let r = shape!(ctx, a, b, cs, ds, limit, timeout; #![grace = grace]);
-            r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
-        }
-        (Mode::Supervise, None) => {
-            let r = shape!(ctx, a, b, cs, ds, limit, timeout; #![mode = supervise]);
-            r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
-        }
-        (Mode::Supervise, Some(grace)) => {
-            let r =
-                shape!(ctx, a, b, cs, ds, limit, timeout; #![mode = supervise] #![grace = grace]);
-            r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
-        }
+    // One group per mode and grace, with `$bounds` (a limit and a deadline, or none).
+    macro_rules! by_mode {
+        ($($bounds:tt)*) => {
+            match (root.mode, root.grace.map(ms)) {
+                (Mode::Settle, None) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)* #![mode = settle]);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, settled))
+                }
+                (Mode::Settle, Some(grace)) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)* #![mode = settle] #![grace = grace]);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, settled))
+                }
+                (Mode::FailFast, None) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)*);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
+                }
+                (Mode::FailFast, Some(grace)) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)* #![grace = grace]);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
+                }
+                (Mode::Supervise, None) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)* #![mode = supervise]);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
+                }
+                (Mode::Supervise, Some(grace)) => {
+                    let r = shape!(ctx, a, b, cs, ds; $($bounds)* #![mode = supervise] #![grace = grace]);
+                    r.map(|(a, b, c, d)| list(a, b, c, d, |v| v))
+                }
+            }
+        };
+    }
+    // Without a limit or a deadline the macro polls its in-place tasks as plain tasks, which
+    // keep no start time and take no slot: the same model holds them to the same rules.
+    let result = if root.limit.is_none() && root.timeout.is_none() {
+        by_mode!()
+    } else {
+        by_mode!(#![limit = limit] #![timeout = timeout])
     };
     // A group that returns `Ok` binds every item of its fan-outs.
     if let Ok(Value::List(values)) = &result
