@@ -301,9 +301,7 @@ impl Core {
     /// limit is reached (the caller asks again on the next poll).
     #[inline]
     pub(crate) fn try_start(&mut self) -> bool {
-        if !self.accepting || self.is_cancelling() {
-            // Cancelling, here or in an enclosing group: nothing new starts.
-            self.accepting = false;
+        if !self.may_start() {
             return false;
         }
         if let Some(limit) = self.options.limit {
@@ -316,11 +314,13 @@ impl Core {
         true
     }
 
-    /// Whether a task of a group without a limit may start now: `false` once the group no
-    /// longer accepts tasks or it (or an enclosing group) is cancelling.
+    /// Whether a task may start now, the limit aside (what a group without one asks):
+    /// `false` once the group no longer accepts tasks or it (or an enclosing group) is
+    /// cancelling.
     #[inline]
     pub(crate) fn may_start(&mut self) -> bool {
         if !self.accepting || self.is_cancelling() {
+            // Cancelling, here or in an enclosing group: nothing new starts.
             self.accepting = false;
             return false;
         }
