@@ -948,6 +948,54 @@ async fn errors_of_a_nested_group_dropped_in_a_fan_out_item_are_filed_under_that
     assert_inner_failed_under(&error, "items[1]");
 }
 
+// A group first polled outside of any group, then awaited inside another group's task: while
+// it is polled there, its children see its own cancellation, and once it returns the task sees
+// its group's again.
+#[tokio::test(start_paused = true)]
+async fn a_group_moved_into_another_groups_task_keeps_the_two_cancellations_apart() {
+    let (go, gate) = tokio::sync::oneshot::channel::<()>();
+    let mut moved = Box::pin(async move {
+        group! {
+            cancelling = async move {
+                gate.await.ok();
+                // The moved group's own signal, made here: it is not cancelling.
+                let mut own = std::pin::pin!(taskgroup::cancelled());
+                assert!(futures::poll!(own.as_mut()).is_pending());
+                Ok::<_, io::Error>(taskgroup::is_cancelled())
+            };
+        }
+        Ok::<_, ErrorGroup>(cancelling)
+    });
+    assert!(futures::poll!(moved.as_mut()).is_pending());
+
+    let told = Arc::new(AtomicUsize::new(0));
+    let seen = told.clone();
+    let errors = async move {
+        group! {
+            #![grace = std::time::Duration::from_secs(1)]
+            _ = async move {
+                // The host group's signal, made by this first poll, is current in its polls.
+                let mut early = std::pin::pin!(taskgroup::cancelled());
+                assert!(futures::poll!(early.as_mut()).is_pending());
+                go.send(()).unwrap();
+                assert!(!moved.await?);
+                // Asked again after the moved group returned: the host group's cancellation,
+                // which its failing sibling starts.
+                let why = taskgroup::cancelled().await;
+                assert_eq!(why, CancelReason::SiblingFailed);
+                seen.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ErrorGroup>(())
+            };
+            _ = io_fail_after::<()>(1000, "failing");
+        }
+        Ok::<_, ErrorGroup>(())
+    }
+    .await
+    .unwrap_err();
+    assert_eq!(task_names(&errors), ["io_fail_after"]);
+    assert_eq!(told.load(Ordering::SeqCst), 1, "the host task was told");
+}
+
 // ---------------------------------------------------------------------------------------------
 // After the first failure, a sibling runs at most to its next `.await`
 // ---------------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@
 //! };
 //! ```
 //! Without arms it is `let (..) = match .. { Ok(..) => .., Err(__eg) => return propagate };`.
+//! A group without `#![timeout]` calls `run_untimed` where this one calls `run`: the same
+//! driver, with a short path for the polls where nothing happened that it must react to.
 //!
 //! Spans, which decide where rustc reports a bound that does not hold:
 //! - Each task's call (`checked_task`, `checked_spawn_fan_out`, ...) is spanned from the first to the last
@@ -296,13 +298,20 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
         branches = quote!(#alias::cancel_on(#trigger, #branches));
     }
     let fut = mixed("__taskgroup_fut");
+    // A group without a deadline has a short path for its plain polls (`Untimed`); the
+    // deadline is armed at the first poll, which that path skips.
+    let runner = if group.options.timeout.is_none() {
+        quote!(run_untimed)
+    } else {
+        quote!(run)
+    };
     let run = quote! {{
         // The fan-out closures carry the user's spans (so that errors point at the task);
         // `|x| fetch(x)` is the user's `for x in xs => fetch(x)`, not a redundant closure.
         #[allow(clippy::redundant_closure, clippy::redundant_closure_for_method_calls)]
         let #fut = {
             use #p as #alias;
-            #alias::run(#opts, #branches)
+            #alias::#runner(#opts, #branches)
         };
         #fut.await
     }};

@@ -292,6 +292,25 @@ fn a_task_keeps_its_start_time_and_slot_only_under_a_deadline_or_a_limit() {
 }
 
 #[test]
+fn only_a_group_with_a_deadline_runs_without_the_short_path() {
+    for (options, func) in [
+        ("", "run_untimed"),
+        (
+            "#![limit = 2] #![grace = d] #![mode = settle] #![cancel_on = t]",
+            "run_untimed",
+        ),
+        ("#![timeout = d]", "run"),
+        ("#![timeout = d] #![limit = 2]", "run"),
+    ] {
+        let output = crate::group(tokens(&format!("$crate; {options} a = f();"))).to_string();
+        assert!(
+            output.contains(&format!("__taskgroup_p :: {func} (")),
+            "{func} for {options:?} in {output}"
+        );
+    }
+}
+
+#[test]
 fn fallback_binds_every_name() {
     let output =
         crate::group(tokens("$crate; a = f().await; mut b = g(1 +); _ = h();")).to_string();

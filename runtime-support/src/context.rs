@@ -227,6 +227,40 @@ fn restore_signal(previous: Option<Option<Arc<Signal>>>, made: bool) {
     }
 }
 
+/// The frame of a group without a signal polled where no group's signal is current: nothing
+/// but the state and the key to put back. See [`enter_lazy`].
+pub(crate) struct LazyFrame {
+    state: State,
+    key: Key,
+}
+
+/// Makes a group without a signal the current one, until the frame drops; `None` (nothing
+/// changed) when a group's signal is current, which [`enter`] handles.
+#[inline]
+pub(crate) fn enter_lazy() -> Option<LazyFrame> {
+    let state = STATE.get();
+    if state == State::Group {
+        return None;
+    }
+    STATE.set(State::Lazy);
+    Some(LazyFrame {
+        state,
+        key: replace_key(Key::NONE),
+    })
+}
+
+impl Drop for LazyFrame {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let made = STATE.replace(self.state) == State::Group;
+        set_key(self.key);
+        if made {
+            // A child made the group's signal: the slot is emptied again, out of line.
+            restore_signal(None, true);
+        }
+    }
+}
+
 /// A spawned child is being polled on a worker: its group's signal is lent to the
 /// thread-local slot for the poll (moved, not cloned, so that two workers polling children
 /// of one group do not contend on its reference count), and moved back when the frame drops,

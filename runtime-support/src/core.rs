@@ -744,6 +744,13 @@ impl Core {
         }
     }
 
+    /// Ends a group that has nothing to report (no error, no panic: no cold part).
+    #[inline]
+    pub(crate) fn finish_plain(&mut self) {
+        debug_assert!(self.cold.0.is_none());
+        self.finished = true;
+    }
+
     #[cold]
     fn finish_cold(&self, cold: Cold) -> Result<(), ErrorGroup> {
         let Cold {

@@ -79,6 +79,6 @@ pub mod __private {
     pub use crate::error_group::TaskName;
     pub use crate::except::*;
     pub use crate::future::{Settled, settled};
-    pub use crate::run::{Run, run};
+    pub use crate::run::{Run, Untimed, run, run_untimed};
     pub use crate::scope::{ScopeBranch, ScopeState, group_parts, run_scope, scope_handle};
 }

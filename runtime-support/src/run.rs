@@ -15,7 +15,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::branch::Branch;
 use crate::cancel::CancelReason;
-use crate::context::enter;
+use crate::context::{enter, enter_lazy};
 use crate::core::{Core, Options};
 use crate::elapsed::Elapsed;
 use crate::error_group::{ErrorGroup, TaskName};
@@ -125,7 +125,110 @@ impl<B: Branch> Future for Run<B> {
             phase,
             armed,
         };
-        in_span(span, || drive(parts, cx))
+        in_span(span, || drive(parts, None, cx))
+    }
+}
+
+pin_project! {
+    /// The future of a group without a deadline: a [`Run`] whose plain polls take a short
+    /// path. A plain poll is one where nothing has happened that the group must react to:
+    /// the group has no signal (it is not nested, no child asked for its cancellation, nothing
+    /// cancels it), no child failed or panicked, no slot was freed for a waiting task. Such a
+    /// poll enters the thread-local frame in a few stores ([`enter_lazy`]), polls the
+    /// branches once, and either returns `Pending` or hands out the values; it checks none of
+    /// the timers, phases and hand-ups that the general driver looks at. Whatever else
+    /// happens, the poll goes on in the general driver, from the pass it already made: the
+    /// group's behaviour is the general driver's.
+    ///
+    /// `group!` uses it for every group without `#![timeout]` (the deadline is armed at the
+    /// first poll, which the short path skips).
+    #[doc(hidden)]
+    #[derive(Debug)]
+    #[must_use = "a group does nothing unless awaited"]
+    pub struct Untimed<B: Branch> {
+        #[pin]
+        run: Run<B>,
+    }
+}
+
+/// Runs `branches` as one group with `options`, which set no deadline.
+#[doc(hidden)]
+#[inline]
+pub fn run_untimed<B: Branch>(options: Options, branches: B) -> Untimed<B> {
+    debug_assert!(
+        options.timeout.is_none(),
+        "a group with a deadline is a `Run`"
+    );
+    Untimed {
+        run: run(options, branches),
+    }
+}
+
+impl<B: Branch> Future for Untimed<B> {
+    type Output = Result<B::Output, ErrorGroup>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let RunProj {
+            core,
+            mut branches,
+            timers,
+            phase,
+            armed,
+            span,
+        } = self.project().run.project();
+        if !*armed {
+            // Started inside another group's task: nested in that group.
+            core.bind();
+        }
+        let frame = if *phase != Phase::Running || timers.is_some() || !core.is_plain() {
+            None
+        } else {
+            enter_lazy()
+        };
+        let Some(frame) = frame else {
+            // Nested, something to react to, or polled where another group's signal is
+            // current: the general driver, which also arms the group at its first poll.
+            let _frame = enter(core.signal.as_ref());
+            let parts = Parts {
+                core,
+                branches,
+                timers,
+                phase,
+                armed,
+            };
+            return in_span(span, || drive(parts, None, cx));
+        };
+        // No deadline, and no signal whose enclosing group to watch: nothing to arm.
+        *armed = true;
+        let done = in_span(span, || {
+            core.begin_pass();
+            let done = branches.as_mut().poll_branch(cx, core).is_ready();
+            core.adopt();
+            done
+        });
+        if core.is_plain() {
+            drop(frame);
+            if !done {
+                return Poll::Pending;
+            }
+            *phase = Phase::Done;
+            // Nothing failed: the values, which every task has (none was kept from starting).
+            core.finish_plain();
+            return Poll::Ready(match branches.as_mut().take_output() {
+                Some(output) => Ok(output),
+                None => Err(core.cancelled_group()),
+            });
+        }
+        // Something to react to: the general driver goes on from this pass, in this frame.
+        let parts = Parts {
+            core,
+            branches,
+            timers,
+            phase,
+            armed,
+        };
+        in_span(span, || drive(parts, Some(done), cx))
     }
 }
 
@@ -200,8 +303,11 @@ struct Parts<'a, B> {
     armed: &'a mut bool,
 }
 
+/// Drives the group. `polled`: the first pass over the branches was made already (by
+/// [`Untimed`]), and this is whether it finished them.
 fn drive<B: Branch>(
     parts: Parts<'_, B>,
+    mut polled: Option<bool>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<B::Output, ErrorGroup>> {
     let Parts {
@@ -249,9 +355,15 @@ fn drive<B: Branch>(
             reason = Some(CancelReason::Deadline);
         }
 
-        core.begin_pass();
-        let done = branches.as_mut().poll_branch(cx, core).is_ready();
-        core.adopt();
+        let done = match polled.take() {
+            Some(done) => done,
+            None => {
+                core.begin_pass();
+                let done = branches.as_mut().poll_branch(cx, core).is_ready();
+                core.adopt();
+                done
+            }
+        };
         // Nothing to react to: no error, panic, cancellation, winner, deadline or hand-up.
         let plain = *phase == Phase::Running && slot.is_none() && core.is_plain();
         // What dropped nested groups handed up is filed, and their spawned tasks joined.
