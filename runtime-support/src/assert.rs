@@ -37,7 +37,7 @@ use pin_project_lite::pin_project;
 
 use crate::branch::{
     Branch, FanOut, MakeTask, PlainTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task,
-    fan_out, plain_task, settled_fan_out, spawn_fan_out, spawn_task, task,
+    Values, fan_out, plain_task, settled_fan_out, spawn_fan_out, spawn_task, task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -108,7 +108,9 @@ pin_project! {
     /// type such as `Box<dyn Error + Send + Sync>` the `E: Into<BoxError>` of `TaskResult` then
     /// fails ("implementation of `From` is not general enough"), so that a group of such tasks
     /// would not be `Send`. The price is an indirect call per poll of each branch, and one
-    /// pointer (to a table in static memory) beside the branch.
+    /// pointer (to a table in static memory) beside the branch. Taking the values asks
+    /// nothing of the branch's futures ([`Values`], implemented without bounds), so that one
+    /// is a direct call.
     #[derive(Debug)]
     pub struct Checked<'t, B, V> {
         #[pin]
@@ -117,13 +119,14 @@ pin_project! {
     }
 }
 
-/// The methods of a [`Checked`] branch.
+/// The methods of a [`Checked`] branch, but [`Values`]'.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Table<B, V> {
     poll: fn(Pin<&mut B>, &mut Context<'_>, &mut Core) -> Poll<()>,
     cancel: fn(Pin<&mut B>, &mut Core),
-    take: fn(Pin<&mut B>) -> Option<V>,
+    // The type of the values, which the table's user takes by `Values`.
+    values: PhantomData<fn() -> V>,
     orphan: fn(Pin<&mut B>, &mut Vec<(TaskName, Orphan)>),
     running: fn(&B, &mut Vec<Running>),
 }
@@ -135,7 +138,7 @@ impl<B: Branch> Methods<B> {
     const TABLE: Table<B, B::Output> = Table {
         poll: B::poll_branch,
         cancel: B::cancel,
-        take: B::take_output,
+        values: PhantomData,
         orphan: B::orphan,
         running: B::running,
     };
@@ -149,9 +152,18 @@ pub(crate) fn checked<'t, B: Branch + 't>(branch: B) -> Checked<'t, B, B::Output
     }
 }
 
-impl<B, V> Branch for Checked<'_, B, V> {
+// `B: Values` asks nothing that a bad task could fail: every branch type implements it
+// without bounds.
+impl<B: Values<Output = V>, V> Values for Checked<'_, B, V> {
     type Output = V;
 
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<V> {
+        self.project().branch.take_output()
+    }
+}
+
+impl<B: Values<Output = V>, V> Branch for Checked<'_, B, V> {
     #[inline]
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
@@ -161,11 +173,6 @@ impl<B, V> Branch for Checked<'_, B, V> {
     fn cancel(self: Pin<&mut Self>, core: &mut Core) {
         let this = self.project();
         (this.table.cancel)(this.branch, core);
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<V> {
-        let this = self.project();
-        (this.table.take)(this.branch)
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::assert::{Checked, Trigger, checked};
-use crate::branch::{Branch, CancelOn, Running, scope_cancel_on};
+use crate::branch::{Branch, CancelOn, Running, Values, scope_cancel_on};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
 use crate::context::{in_task, may_poll, signal_here};
@@ -437,13 +437,18 @@ fn poll_body<B>(
     }
 }
 
+impl<B, T> Values for ScopeBranch<'_, '_, '_, B, T> {
+    type Output = T;
+    fn take_output(self: Pin<&mut Self>) -> Option<T> {
+        self.project().out.take()
+    }
+}
+
 impl<B> Branch for ScopeBranch<'_, '_, '_, B, <B::Output as TaskResult>::Ok>
 where
     B: Future,
     B::Output: TaskResult,
 {
-    type Output = <B::Output as TaskResult>::Ok;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
         // Its tasks are polled only when they woke: see `context::may_poll`.
@@ -518,10 +523,6 @@ where
         for child in this.spawned.iter_mut() {
             child.handle.abort();
         }
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().out.take()
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::{Branch, Running};
+use super::{Branch, Running, Values};
 use crate::assert::Trigger;
 use crate::cancel::CancelReason;
 use crate::core::Core;
@@ -56,10 +56,16 @@ pub(crate) fn scope_cancel_on<F, B: Branch>(trigger: Trigger<F>, scope: B) -> Ca
     }
 }
 
+impl<F, B: Values> Values for CancelOn<F, B> {
+    type Output = B::Output;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        self.project().inner.take_output()
+    }
+}
+
 // No bound on `F`: its poll function was made where it was known to be a future.
 impl<F, B: Branch> Branch for CancelOn<F, B> {
-    type Output = B::Output;
-
     #[inline]
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
@@ -88,10 +94,6 @@ impl<F, B: Branch> Branch for CancelOn<F, B> {
         let mut this = self.project();
         this.trigger.set(None);
         this.inner.cancel(core);
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().inner.take_output()
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {

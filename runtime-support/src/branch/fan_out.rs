@@ -16,7 +16,9 @@ use tokio::task::JoinError;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{Branch, Running, orphan, pending, poll_caught, settle, settle_joined, spawn_child};
+use super::{
+    Branch, Running, Values, orphan, pending, poll_caught, settle, settle_joined, spawn_child,
+};
 use crate::context::{in_fan_out, in_index, may_poll};
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -99,6 +101,15 @@ struct Feed<I, C, T> {
 }
 
 impl<I, C, T> Feed<I, C, T> {
+    /// Every item's value, once every item pulled succeeded and the iterator was exhausted
+    /// (not dropped because the group stopped accepting tasks).
+    fn take_output(&mut self) -> Option<Vec<T>> {
+        if self.stopped {
+            return None;
+        }
+        self.results.take(self.next)
+    }
+
     /// The running items in input order, each with the instant it started if the group
     /// keeps start times.
     fn running(&self, indices: impl Iterator<Item = usize>, spawned: bool, out: &mut Vec<Running>) {
@@ -216,15 +227,6 @@ impl<I: Iterator, C: MakeTask<I::Item>, T> Feed<I, C, T> {
         self.iter = None;
         self.stopped = true;
     }
-
-    /// Every item's value, once every item pulled succeeded and the iterator was exhausted
-    /// (not dropped because the group stopped accepting tasks).
-    fn take_output(&mut self) -> Option<Vec<T>> {
-        if self.stopped {
-            return None;
-        }
-        self.results.take(self.next)
-    }
 }
 
 pin_project! {
@@ -293,6 +295,14 @@ where
     }
 }
 
+impl<I, C, Fut, T> Values for FanOut<I, C, Fut, T> {
+    type Output = Vec<T>;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<Vec<T>> {
+        self.project().feed.take_output()
+    }
+}
+
 impl<I, C, Fut> Branch for FanOut<I, C, Fut, <Fut::Output as TaskResult>::Ok>
 where
     I: Iterator,
@@ -300,8 +310,6 @@ where
     Fut: Future,
     Fut::Output: TaskResult,
 {
-    type Output = Vec<<Fut::Output as TaskResult>::Ok>;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         let name = this.feed.name;
@@ -337,10 +345,6 @@ where
             }
         }
         this.running.clear();
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().feed.take_output()
     }
 
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
@@ -402,6 +406,14 @@ where
     }
 }
 
+impl<I, C, O, T> Values for SpawnFanOut<I, C, O, T> {
+    type Output = Vec<T>;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<Vec<T>> {
+        self.project().feed.take_output()
+    }
+}
+
 impl<I, C, Fut> Branch for SpawnFanOut<I, C, Fut::Output, <Fut::Output as TaskResult>::Ok>
 where
     I: Iterator,
@@ -409,8 +421,6 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: TaskResult + Send + 'static,
 {
-    type Output = Vec<<Fut::Output as TaskResult>::Ok>;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         let name = this.feed.name;
@@ -433,10 +443,6 @@ where
         for child in this.running.iter_mut() {
             child.handle.abort();
         }
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().feed.take_output()
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
@@ -469,26 +475,31 @@ pub(crate) const fn settled_fan_out<B>(name: &'static str, inner: B) -> SettledF
     SettledFanOut { inner, name }
 }
 
-impl<B, T, E> Branch for SettledFanOut<B>
+impl<B, T, E> Values for SettledFanOut<B>
 where
-    B: Branch<Output = Vec<Result<T, E>>>,
+    B: Values<Output = Vec<Result<T, E>>>,
 {
     type Output = Outcomes<T, E>;
-
-    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
-        self.project().inner.poll_branch(cx, core)
-    }
-
-    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
-        self.project().inner.cancel(core);
-    }
-
+    #[inline]
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         let this = self.project();
         let name = *this.name;
         this.inner
             .take_output()
             .map(|results| Outcomes::new(name, results))
+    }
+}
+
+impl<B, T, E> Branch for SettledFanOut<B>
+where
+    B: Branch<Output = Vec<Result<T, E>>>,
+{
+    fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
+        self.project().inner.poll_branch(cx, core)
+    }
+
+    fn cancel(self: Pin<&mut Self>, core: &mut Core) {
+        self.project().inner.cancel(core);
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {

@@ -42,19 +42,28 @@ pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_o
 pub(crate) use self::spawn::{orphan, spawn_child};
 pub use self::task::{PlainTask, SpawnTask, Task, plain_task, spawn_task, task};
 
-/// One child (or set of children) of a group, polled by the group's driver.
+/// What a branch binds, handed out once every child succeeded. A trait of its own, apart from
+/// [`Branch`], because taking the values asks nothing of the children's futures: every branch
+/// type implements it without bounds, so that a [`Checked`](crate::assert::Checked) branch
+/// takes them by a direct call, which inlines, where its other methods go through a table of
+/// pointers made where the bounds held.
 #[doc(hidden)]
-pub trait Branch {
+pub trait Values {
     /// What the branch binds on success.
     type Output;
+    /// The success values, once every child succeeded.
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output>;
+}
+
+/// One child (or set of children) of a group, polled by the group's driver.
+#[doc(hidden)]
+pub trait Branch: Values {
     /// Polls the branch's children. `Ready` once they are all finished: succeeded, failed
     /// (recorded in `core`), or cancelled.
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()>;
     /// Hard cancellation: drops in-place children now and aborts spawned ones, which the
     /// driver then keeps polling until they are joined.
     fn cancel(self: Pin<&mut Self>, core: &mut Core);
-    /// The success values, once every child succeeded.
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output>;
     /// The group is dropped before it ended: aborts the spawned children still running and
     /// moves them to `orphans`, for the enclosing group to join.
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>);
@@ -75,16 +84,20 @@ pub struct Running {
     pub(crate) spawned: bool,
 }
 
+impl Values for () {
+    type Output = ();
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<()> {
+        Some(())
+    }
+}
+
 /// The empty end of a list of branches.
 impl Branch for () {
-    type Output = ();
     fn poll_branch(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut Core) -> Poll<()> {
         Poll::Ready(())
     }
     fn cancel(self: Pin<&mut Self>, _: &mut Core) {}
-    fn take_output(self: Pin<&mut Self>) -> Option<()> {
-        Some(())
-    }
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
     fn running(&self, _: &mut Vec<Running>) {}
 }
@@ -107,8 +120,16 @@ pub const fn cons<H: Branch, T: Branch>(head: H, tail: T) -> Cons<H, T> {
     Cons { head, tail }
 }
 
-impl<H: Branch, T: Branch> Branch for Cons<H, T> {
+impl<H: Values, T: Values> Values for Cons<H, T> {
     type Output = (H::Output, T::Output);
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
+        let this = self.project();
+        Some((this.head.take_output()?, this.tail.take_output()?))
+    }
+}
+
+impl<H: Branch, T: Branch> Branch for Cons<H, T> {
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         let head = this.head.poll_branch(cx, core);
@@ -123,10 +144,6 @@ impl<H: Branch, T: Branch> Branch for Cons<H, T> {
         let this = self.project();
         this.head.cancel(core);
         this.tail.cancel(core);
-    }
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        let this = self.project();
-        Some((this.head.take_output()?, this.tail.take_output()?))
     }
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
         let this = self.project();

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{
-    Branch, Running, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
+    Branch, Running, Values, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
 };
 use crate::context::in_named;
 use crate::core::Core;
@@ -53,13 +53,19 @@ where
     }
 }
 
+impl<F, T> Values for Task<F, T> {
+    type Output = T;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<T> {
+        self.project().out.take()
+    }
+}
+
 impl<F> Branch for Task<F, <F::Output as TaskResult>::Ok>
 where
     F: Future,
     F::Output: TaskResult,
 {
-    type Output = <F::Output as TaskResult>::Ok;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
@@ -101,10 +107,6 @@ where
                 core.release();
             }
         }
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().out.take()
     }
 
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
@@ -191,13 +193,22 @@ where
     }
 }
 
+impl<F, T> Values for PlainTask<F, T> {
+    type Output = T;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<T> {
+        match self.project().slot.project_replace(Slot::Gone) {
+            SlotTaken::Done { value } => Some(value),
+            _ => None,
+        }
+    }
+}
+
 impl<F> Branch for PlainTask<F, <F::Output as TaskResult>::Ok>
 where
     F: Future,
     F::Output: TaskResult,
 {
-    type Output = <F::Output as TaskResult>::Ok;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
         let SlotProj::Running { fut } = this.slot.as_mut().project() else {
@@ -236,13 +247,6 @@ where
             if *this.started {
                 trace::task_cancelled(&TaskName::new(this.name));
             }
-        }
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        match self.project().slot.project_replace(Slot::Gone) {
-            SlotTaken::Done { value } => Some(value),
-            _ => None,
         }
     }
 
@@ -309,13 +313,19 @@ where
     }
 }
 
+impl<F, O, T> Values for SpawnTask<F, O, T> {
+    type Output = T;
+    #[inline]
+    fn take_output(self: Pin<&mut Self>) -> Option<T> {
+        self.project().out.take()
+    }
+}
+
 impl<F> Branch for SpawnTask<F, F::Output, <F::Output as TaskResult>::Ok>
 where
     F: Future + Send + 'static,
     F::Output: TaskResult + Send + 'static,
 {
-    type Output = <F::Output as TaskResult>::Ok;
-
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let this = self.project();
         if let Spawned::Waiting(_) = this.state {
@@ -352,10 +362,6 @@ where
             }
             Spawned::Done => {}
         }
-    }
-
-    fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
-        self.project().out.take()
     }
 
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>) {
