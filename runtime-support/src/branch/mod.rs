@@ -122,7 +122,8 @@ pub const fn cons<H: Branch, T: Branch>(head: H, tail: T) -> Cons<H, T> {
 
 impl<H: Values, T: Values> Values for Cons<H, T> {
     type Output = (H::Output, T::Output);
-    #[inline]
+    // Always: left to itself, LLVM keeps the list's takes out of line, a call per level.
+    #[inline(always)]
     fn take_output(self: Pin<&mut Self>) -> Option<Self::Output> {
         let this = self.project();
         Some((this.head.take_output()?, this.tail.take_output()?))
