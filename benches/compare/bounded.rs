@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use taskgroup::{ErrorGroup, group};
 use tokio::task::{JoinHandle, yield_now};
 
-use crate::harness::{Flavor, Report, Res, Sample, Target, Workload, drive, variant};
+use crate::harness::{Flavor, Measure, Report, Res, Sample, Target, Workload, drive, variant};
 
 const LIMIT: usize = 64;
 
@@ -82,11 +82,20 @@ pub(super) fn workload() -> Workload {
         smoke_n: 10_000,
         report: Report::PerUnit,
         reference: "buffer_unordered",
-        targets: vec![Target {
-            taskgroup: "taskgroup for-fan-out, limit",
-            peer: "buffer_unordered",
-            max: 1.2,
-        }],
+        targets: vec![
+            Target {
+                taskgroup: "taskgroup for-fan-out, limit",
+                peer: "buffer_unordered",
+                max: 1.2,
+                measure: Measure::Time,
+            },
+            Target {
+                taskgroup: "taskgroup for-fan-out, limit",
+                peer: "buffer_unordered",
+                max: 2.0,
+                measure: Measure::PeakRss,
+            },
+        ],
         variants: vec![
             variant("taskgroup for-fan-out, limit", Flavor::Current, |rt, n| {
                 bounded!(rt, n, taskgroup)

@@ -13,7 +13,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use taskgroup::{ErrorGroup, group};
 use tokio::task::{JoinSet, yield_now};
 
-use crate::harness::{Flavor, Report, Res, Sample, Target, Workload, drive, variant};
+use crate::harness::{Flavor, Measure, Report, Res, Sample, Target, Workload, drive, variant};
 
 #[derive(Debug, Default)]
 pub(super) struct Probe {
@@ -149,16 +149,19 @@ pub(super) fn workload() -> Workload {
                 taskgroup: "taskgroup, in place",
                 peer: "FuturesUnordered",
                 max: 1.0,
+                measure: Measure::Time,
             },
             Target {
                 taskgroup: "taskgroup, in place",
                 peer: "JoinSet, abort_all + drain",
                 max: 1.0,
+                measure: Measure::Time,
             },
             Target {
                 taskgroup: "taskgroup, spawn",
                 peer: "JoinSet, abort_all + drain",
                 max: 1.0,
+                measure: Measure::Time,
             },
         ],
         variants: vec![

@@ -9,7 +9,7 @@ use futures_concurrency::prelude::*;
 use taskgroup::{ErrorGroup, group};
 use tokio::task::yield_now;
 
-use crate::harness::{Flavor, Report, Res, Sample, Target, Workload, drive, variant};
+use crate::harness::{Flavor, Measure, Report, Res, Sample, Target, Workload, drive, variant};
 
 pub(crate) async fn item(i: usize) -> Res<usize> {
     yield_now().await;
@@ -62,11 +62,20 @@ pub(super) fn workload() -> Workload {
         smoke_n: 1_000,
         report: Report::PerUnit,
         reference: "FuturesUnordered",
-        targets: vec![Target {
-            taskgroup: "taskgroup for-fan-out",
-            peer: "FuturesUnordered",
-            max: 1.0,
-        }],
+        targets: vec![
+            Target {
+                taskgroup: "taskgroup for-fan-out",
+                peer: "FuturesUnordered",
+                max: 1.0,
+                measure: Measure::Time,
+            },
+            Target {
+                taskgroup: "taskgroup for-fan-out",
+                peer: "FuturesUnordered",
+                max: 1.0,
+                measure: Measure::Instructions,
+            },
+        ],
         variants: vec![
             variant("taskgroup for-fan-out", Flavor::Current, |rt, n| {
                 fan!(rt, n, taskgroup)

@@ -71,12 +71,24 @@ pub(crate) const fn variant(name: &'static str, flavor: Flavor, run: RunFn) -> V
     }
 }
 
-/// A performance target: `taskgroup` at most `max` times `peer`.
+/// A performance target: `taskgroup` at most `max` times `peer`, in `measure`.
 #[derive(Debug)]
 pub(crate) struct Target {
     pub(crate) taskgroup: &'static str,
     pub(crate) peer: &'static str,
     pub(crate) max: f64,
+    pub(crate) measure: Measure,
+}
+
+/// What a [`Target`] compares: each is reported by the run that measures it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// The timed run's medians (and, where the workload counts them, 0 tasks alive).
+    Time,
+    /// Instructions per unit (`-- --callgrind`).
+    Instructions,
+    /// Peak RSS (`VmHWM`) at each of the workload's RSS sizes.
+    PeakRss,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +115,26 @@ pub(crate) struct Workload {
     pub(crate) rss_sizes: Vec<usize>,
     /// `--callgrind`: instructions per unit are taken between this N and twice it.
     pub(crate) callgrind_n: Option<usize>,
+}
+
+impl Workload {
+    /// The targets measured in `measure`.
+    pub(crate) fn targets_in(&self, measure: Measure) -> impl Iterator<Item = &Target> {
+        self.targets.iter().filter(move |t| t.measure == measure)
+    }
+}
+
+/// Prints one target's verdict: `ratio` against `target.max`, with `what` after the ratio.
+pub(crate) fn print_target(target: &Target, in_what: &str, ratio: f64, what: &str) -> bool {
+    let met = ratio <= target.max;
+    println!(
+        "target: {} <= {:.1}x {}{in_what}: {ratio:.2}x{what} -> {}",
+        target.taskgroup,
+        target.max,
+        target.peer,
+        if met { "MET" } else { "MISSED" }
+    );
+    met
 }
 
 /// Drives `fut` to completion as a spawned task of `rt`.
@@ -263,7 +295,7 @@ pub(crate) fn print_table(workload: &Workload, rows: &[Row]) {
         }
     }
     println!();
-    for target in &workload.targets {
+    for target in workload.targets_in(Measure::Time) {
         let c = &rows[index_of(workload, target.taskgroup)];
         let p = rows[index_of(workload, target.peer)].median;
         let ratio = c.median / p;

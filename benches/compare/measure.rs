@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::harness::{Flavor, Report, Sample, Workload, drive, index_of};
+use crate::harness::{Flavor, Measure, Report, Sample, Workload, drive, index_of, print_target};
 
 /// `VmHWM` of this process, in KiB.
 fn vm_hwm_kib() -> u64 {
@@ -130,6 +130,13 @@ pub(crate) fn print_instructions(workload: &Workload) {
             ir / reference
         );
     }
+    println!();
+    for target in workload.targets_in(Measure::Instructions) {
+        let ours = per_unit[index_of(workload, target.taskgroup)];
+        let peer = per_unit[index_of(workload, target.peer)];
+        let counts = format!(" ({ours:.0} vs {peer:.0} Ir/{})", workload.unit);
+        print_target(target, " in instructions", ours / peer, &counts);
+    }
 }
 
 /// `(allocations, bytes allocated)` by one child run under valgrind's memcheck.
@@ -207,9 +214,13 @@ pub(crate) fn print_rss(workload: &Workload, baselines: (u64, u64)) {
         workload.unit, workload.unit
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    // Peak RSS in KiB by variant, then size.
+    let mut peaks = Vec::new();
     for (i, v) in workload.variants.iter().enumerate() {
+        let mut row = Vec::new();
         for &n in &workload.rss_sizes {
             let r = child(workload.key, &i.to_string(), n);
+            row.push(r.hwm_kib);
             let base = match v.flavor {
                 Flavor::Current => baselines.0,
                 Flavor::Multi => baselines.1,
@@ -228,6 +239,20 @@ pub(crate) fn print_rss(workload: &Workload, baselines: (u64, u64)) {
                 above as f64 * 1024.0 / n as f64,
                 single
             );
+        }
+        peaks.push(row);
+    }
+    println!();
+    for target in workload.targets_in(Measure::PeakRss) {
+        let ours = &peaks[index_of(workload, target.taskgroup)];
+        let peer = &peaks[index_of(workload, target.peer)];
+        for (k, &n) in workload.rss_sizes.iter().enumerate() {
+            let at = format!(
+                " ({:.1} vs {:.1} MiB at N = {n})",
+                mib(ours[k]),
+                mib(peer[k])
+            );
+            print_target(target, " in peak RSS", ours[k] as f64 / peer[k] as f64, &at);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use taskgroup::{ErrorGroup, group};
 use tokio::task::{JoinSet, yield_now};
 
-use crate::harness::{Flavor, Report, Res, Sample, Target, Workload, drive, variant};
+use crate::harness::{Flavor, Measure, Report, Res, Sample, Target, Workload, drive, variant};
 
 pub(super) async fn a(i: u64) -> Res<u64> {
     yield_now().await;
@@ -93,11 +93,20 @@ pub(super) fn workload() -> Workload {
         smoke_n: 100,
         report: Report::PerUnit,
         reference: "tokio::try_join!",
-        targets: vec![Target {
-            taskgroup: "taskgroup group!",
-            peer: "tokio::try_join!",
-            max: 1.0,
-        }],
+        targets: vec![
+            Target {
+                taskgroup: "taskgroup group!",
+                peer: "tokio::try_join!",
+                max: 1.0,
+                measure: Measure::Time,
+            },
+            Target {
+                taskgroup: "taskgroup group!",
+                peer: "tokio::try_join!",
+                max: 1.0,
+                measure: Measure::Instructions,
+            },
+        ],
         variants: vec![
             variant("taskgroup group!", Flavor::Current, |rt, n| {
                 sequence!(rt, n, |i| taskgroup_group(i))

@@ -7,7 +7,7 @@ use taskgroup::{ErrorGroup, group};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::fan_out::{check_ordered, item};
-use crate::harness::{Flavor, Report, Res, Sample, Target, Workload, drive, variant};
+use crate::harness::{Flavor, Measure, Report, Res, Sample, Target, Workload, drive, variant};
 
 macro_rules! fan {
     ($rt:expr, $n:expr, $body:expr) => {{
@@ -60,11 +60,20 @@ pub(super) fn workload() -> Workload {
         smoke_n: 1_000,
         report: Report::PerUnit,
         reference: "JoinSet",
-        targets: vec![Target {
-            taskgroup: "taskgroup for-fan-out, spawn",
-            peer: "JoinSet",
-            max: 1.0,
-        }],
+        targets: vec![
+            Target {
+                taskgroup: "taskgroup for-fan-out, spawn",
+                peer: "JoinSet",
+                max: 1.0,
+                measure: Measure::Time,
+            },
+            Target {
+                taskgroup: "taskgroup for-fan-out, spawn",
+                peer: "JoinSet",
+                max: 1.1,
+                measure: Measure::PeakRss,
+            },
+        ],
         variants: vec![
             variant("taskgroup for-fan-out, spawn", Flavor::Multi, |rt, n| {
                 fan!(rt, n, taskgroup)
