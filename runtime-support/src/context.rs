@@ -377,6 +377,12 @@ pub(crate) fn made_signal() -> Option<Arc<Signal>> {
     peek(&SIGNAL)
 }
 
+/// Whether the group being polled has a signal: one of its own, or one a child made for it.
+#[inline]
+pub(crate) fn has_signal() -> bool {
+    STATE.get() == State::Group
+}
+
 /// Whether some group is being polled (a group that starts now is nested in it).
 #[inline]
 pub(crate) fn in_group() -> bool {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::cancel::{CancelReason, Cancelled};
-use crate::context::{self, current_signal, enclosing, in_group, made_signal};
+use crate::context::{self, current_signal, enclosing, has_signal, in_group, made_signal};
 use crate::elapsed::GraceElapsed;
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::policy;
@@ -277,12 +277,19 @@ impl Core {
         }
     }
 
-    /// Takes the signal a child made for the group during the poll, if it has none yet.
-    #[inline]
+    /// Takes the signal a child made for the group during the poll, if it has none yet: a
+    /// check inlined after each pass, the taking out of line.
+    #[inline(always)]
     pub(crate) fn adopt(&mut self) {
-        if self.signal.is_none() {
-            self.signal = made_signal();
+        if self.signal.is_none() && has_signal() {
+            self.adopt_made();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn adopt_made(&mut self) {
+        self.signal = made_signal();
     }
 
     /// The group's signal, made now if needed. Only while its driver polls (its frame is
