@@ -140,8 +140,8 @@ pin_project! {
     /// happens, the poll goes on in the general driver, from the pass it already made: the
     /// group's behaviour is the general driver's.
     ///
-    /// `group!` uses it for every group without `#![timeout]` (the deadline is armed at the
-    /// first poll, which the short path skips).
+    /// `group!` uses it for every group without `#![timeout]`: the deadline is armed at the
+    /// first poll, which the short path skips (a group given one anyway arms it there).
     #[doc(hidden)]
     #[derive(Debug)]
     #[must_use = "a group does nothing unless awaited"]
@@ -151,14 +151,11 @@ pin_project! {
     }
 }
 
-/// Runs `branches` as one group with `options`, which set no deadline.
+/// Runs `branches` as one group with `options`. Meant for options without a deadline: with
+/// one, the first poll takes the general driver's path, which arms it.
 #[doc(hidden)]
 #[inline]
 pub fn run_untimed<B: Branch>(options: Options, branches: B) -> Untimed<B> {
-    debug_assert!(
-        options.timeout.is_none(),
-        "a group with a deadline is a `Run`"
-    );
     Untimed {
         run: run(options, branches),
     }
@@ -177,11 +174,14 @@ impl<B: Branch> Future for Untimed<B> {
             armed,
             span,
         } = self.project().run.project();
+        let mut general = false;
         if !*armed {
             // Started inside another group's task: nested in that group.
             core.bind();
+            // A deadline is armed by the general driver (`group!` never gives one here).
+            general = core.options.timeout.is_some();
         }
-        let frame = if *phase != Phase::Running || timers.is_some() || !core.is_plain() {
+        let frame = if general || *phase != Phase::Running || timers.is_some() || !core.is_plain() {
             None
         } else {
             enter_lazy()
@@ -523,5 +523,32 @@ fn report_overruns<B: Branch>(branches: &B, core: &mut Core) {
             continue;
         }
         core.cut_off(child.task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::branch::{cons, task};
+
+    #[tokio::test(start_paused = true)]
+    async fn an_untimed_group_given_a_deadline_arms_it_at_its_first_poll() {
+        let never = task(
+            "never",
+            std::future::pending::<Result<(), std::io::Error>>(),
+        );
+        let options = Options::new().timeout(Duration::from_secs(1));
+        let started = Instant::now();
+        let group = run_untimed(options, cons(never, ()));
+        // Without its deadline the group would never end: an outer timeout says so.
+        let errors = tokio::time::timeout(Duration::from_secs(5), group)
+            .await
+            .expect("the group's deadline fired")
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        let elapsed = errors
+            .leaves()
+            .find_map(|leaf| leaf.error.downcast_ref::<Elapsed>());
+        assert!(elapsed.is_some(), "{errors:?}");
     }
 }
