@@ -168,7 +168,7 @@ impl<B: Branch> Future for Untimed<B> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let RunProj {
             core,
-            mut branches,
+            branches,
             timers,
             phase,
             armed,
@@ -186,48 +186,36 @@ impl<B: Branch> Future for Untimed<B> {
         } else {
             enter_lazy()
         };
-        let Some(frame) = frame else {
-            // Nested, something to react to, or polled where another group's signal is
-            // current: the general driver, which also arms the group at its first poll.
-            let _frame = enter(core.signal.as_ref());
-            let parts = Parts {
-                core,
-                branches,
-                timers,
-                phase,
-                armed,
-            };
-            return in_span(span, || drive(parts, None, cx));
-        };
-        // No deadline, and no signal whose enclosing group to watch: nothing to arm.
-        *armed = true;
-        let done = in_span(span, || {
-            core.begin_pass();
-            let done = branches.as_mut().poll_branch(cx, core).is_ready();
-            core.adopt();
-            done
-        });
-        if core.is_plain() {
-            drop(frame);
-            if !done {
-                return Poll::Pending;
-            }
-            *phase = Phase::Done;
-            // Nothing failed: the values, which every task has (none was kept from starting).
-            core.finish_plain();
-            return Poll::Ready(match branches.as_mut().take_output() {
-                Some(output) => Ok(output),
-                None => Err(core.cancelled_group()),
-            });
-        }
-        // Something to react to: the general driver goes on from this pass, in this frame.
-        let parts = Parts {
+        let mut parts = Parts {
             core,
             branches,
             timers,
             phase,
             armed,
         };
+        let Some(frame) = frame else {
+            // Nested, something to react to, or polled where another group's signal is
+            // current: the general driver, which also arms the group at its first poll.
+            let _frame = enter(parts.core.signal.as_ref());
+            return in_span(span, || drive(parts, None, cx));
+        };
+        // No deadline, and no signal whose enclosing group to watch: nothing to arm.
+        *parts.armed = true;
+        let done = in_span(span, || pass(parts.branches.as_mut(), parts.core, cx));
+        if parts.core.is_plain() {
+            drop(frame);
+            if !done {
+                return Poll::Pending;
+            }
+            *parts.phase = Phase::Done;
+            // Nothing failed: the values, which every task has (none was kept from starting).
+            parts.core.finish_plain();
+            return Poll::Ready(match parts.branches.as_mut().take_output() {
+                Some(output) => Ok(output),
+                None => Err(parts.core.cancelled_group()),
+            });
+        }
+        // Something to react to: the general driver goes on from this pass, in this frame.
         in_span(span, || drive(parts, Some(done), cx))
     }
 }
@@ -281,17 +269,22 @@ fn poll_ready_siblings<B: Branch>(
             inner: cx.waker().clone(),
         });
         let waker = Waker::from(flag.clone());
-        core.begin_pass();
-        let done = branches
-            .as_mut()
-            .poll_branch(&mut Context::from_waker(&waker), core)
-            .is_ready();
-        core.adopt();
+        let done = pass(branches.as_mut(), core, &mut Context::from_waker(&waker));
         if done || !flag.woken.load(Ordering::Relaxed) {
             break;
         }
     }
     core.close_settle_window();
+}
+
+/// One pass of the driver over the branches: whether they are all finished. A signal a child
+/// made for the group during the pass is the group's after it.
+#[inline]
+fn pass<B: Branch>(branches: Pin<&mut B>, core: &mut Core, cx: &mut Context<'_>) -> bool {
+    core.begin_pass();
+    let done = branches.poll_branch(cx, core).is_ready();
+    core.adopt();
+    done
 }
 
 /// The driver's view of a [`Run`]: everything but its span.
@@ -357,12 +350,7 @@ fn drive<B: Branch>(
 
         let done = match polled.take() {
             Some(done) => done,
-            None => {
-                core.begin_pass();
-                let done = branches.as_mut().poll_branch(cx, core).is_ready();
-                core.adopt();
-                done
-            }
+            None => pass(branches.as_mut(), core, cx),
         };
         // Nothing to react to: no error, panic, cancellation, winner, deadline or hand-up.
         let plain = *phase == Phase::Running && slot.is_none() && core.is_plain();
