@@ -103,6 +103,22 @@ impl<B: Branch> Future for Run<B> {
     type Output = Result<B::Output, ErrorGroup>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (parts, span) = self.parts();
+        if !*parts.armed {
+            // Started inside another group's task: nested in that group.
+            parts.core.bind();
+        }
+        // Children polled from here see this group in `taskgroup::cancelled()`, and nested
+        // groups they start become children of this one.
+        let _frame = enter(parts.core.signal.as_ref());
+        in_span(span, || drive(parts, None, cx))
+    }
+}
+
+impl<B: Branch> Run<B> {
+    /// The driver's view of the group, and its span.
+    #[inline]
+    fn parts(self: Pin<&mut Self>) -> (Parts<'_, B>, &mut GroupSpan) {
         let RunProj {
             core,
             branches,
@@ -111,13 +127,6 @@ impl<B: Branch> Future for Run<B> {
             armed,
             span,
         } = self.project();
-        if !*armed {
-            // Started inside another group's task: nested in that group.
-            core.bind();
-        }
-        // Children polled from here see this group in `taskgroup::cancelled()`, and nested
-        // groups they start become children of this one.
-        let _frame = enter(core.signal.as_ref());
         let parts = Parts {
             core,
             branches,
@@ -125,7 +134,7 @@ impl<B: Branch> Future for Run<B> {
             phase,
             armed,
         };
-        in_span(span, || drive(parts, None, cx))
+        (parts, span)
     }
 }
 
@@ -166,32 +175,22 @@ impl<B: Branch> Future for Untimed<B> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let RunProj {
-            core,
-            branches,
-            timers,
-            phase,
-            armed,
-            span,
-        } = self.project().run.project();
+        let (mut parts, span) = self.project().run.parts();
         let mut general = false;
-        if !*armed {
+        if !*parts.armed {
             // Started inside another group's task: nested in that group.
-            core.bind();
+            parts.core.bind();
             // A deadline is armed by the general driver (`group!` never gives one here).
-            general = core.options.timeout.is_some();
+            general = parts.core.options.timeout.is_some();
         }
-        let frame = if general || *phase != Phase::Running || timers.is_some() || !core.is_plain() {
+        let frame = if general
+            || *parts.phase != Phase::Running
+            || parts.timers.is_some()
+            || !parts.core.is_plain()
+        {
             None
         } else {
             enter_lazy()
-        };
-        let mut parts = Parts {
-            core,
-            branches,
-            timers,
-            phase,
-            armed,
         };
         let Some(frame) = frame else {
             // Nested, something to react to, or polled where another group's signal is
