@@ -119,7 +119,7 @@ pin_project! {
     }
 }
 
-/// The methods of a [`Checked`] branch, but [`Values`]'.
+/// The methods of a [`Checked`] branch, but for taking its values, which goes by [`Values`].
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Table<B, V> {

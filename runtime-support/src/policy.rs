@@ -71,7 +71,17 @@ pub(crate) fn ending<T>(
     cancelled: impl FnOnce() -> ErrorGroup,
 ) -> Result<T, ErrorGroup> {
     finished?;
-    output().ok_or_else(cancelled)
+    unfailed_ending(output(), cancelled)
+}
+
+/// [`ending`] of a group known to have no error: the children's values, else the
+/// cancellation.
+#[inline]
+pub(crate) fn unfailed_ending<T>(
+    output: Option<T>,
+    cancelled: impl FnOnce() -> ErrorGroup,
+) -> Result<T, ErrorGroup> {
+    output.ok_or_else(cancelled)
 }
 
 /// Whether the imperative body of a scope keeps running while its tasks are cancelled:

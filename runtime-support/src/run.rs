@@ -209,10 +209,10 @@ impl<B: Branch> Future for Untimed<B> {
             *parts.phase = Phase::Done;
             // Nothing failed: the values, which every task has (none was kept from starting).
             parts.core.finish_plain();
-            return Poll::Ready(match parts.branches.as_mut().take_output() {
-                Some(output) => Ok(output),
-                None => Err(parts.core.cancelled_group()),
-            });
+            return Poll::Ready(policy::unfailed_ending(
+                parts.branches.as_mut().take_output(),
+                || parts.core.cancelled_group(),
+            ));
         }
         // Something to react to: the general driver goes on from this pass, in this frame.
         in_span(span, || drive(parts, Some(done), cx))
