@@ -124,9 +124,10 @@ impl Workload {
     }
 }
 
-/// Prints one target's verdict: `ratio` against `target.max`, with `what` after the ratio.
-pub(crate) fn print_target(target: &Target, in_what: &str, ratio: f64, what: &str) -> bool {
-    let met = ratio <= target.max;
+/// Prints one target's verdict: met when `ratio` is at most `target.max` and `also` holds,
+/// with `what` after the ratio.
+pub(crate) fn print_target(target: &Target, in_what: &str, ratio: f64, what: &str, also: bool) {
+    let met = ratio <= target.max && also;
     println!(
         "target: {} <= {:.1}x {}{in_what}: {ratio:.2}x{what} -> {}",
         target.taskgroup,
@@ -134,7 +135,6 @@ pub(crate) fn print_target(target: &Target, in_what: &str, ratio: f64, what: &st
         target.peer,
         if met { "MET" } else { "MISSED" }
     );
-    met
 }
 
 /// Drives `fut` to completion as a spawned task of `rt`.
@@ -298,21 +298,11 @@ pub(crate) fn print_table(workload: &Workload, rows: &[Row]) {
     for target in workload.targets_in(Measure::Time) {
         let c = &rows[index_of(workload, target.taskgroup)];
         let p = rows[index_of(workload, target.peer)].median;
-        let ratio = c.median / p;
-        let alive_ok = c.alive == 0;
-        let met = ratio <= target.max && alive_ok;
-        println!(
-            "target: {} <= {:.1}x {}: {:.2}x{} -> {}",
-            target.taskgroup,
-            target.max,
-            target.peer,
-            ratio,
-            if alive_col {
-                format!(", {} alive at return", c.alive)
-            } else {
-                String::new()
-            },
-            if met { "MET" } else { "MISSED" }
-        );
+        let alive = if alive_col {
+            format!(", {} alive at return", c.alive)
+        } else {
+            String::new()
+        };
+        print_target(target, "", c.median / p, &alive, c.alive == 0);
     }
 }

@@ -135,7 +135,7 @@ pub(crate) fn print_instructions(workload: &Workload) {
         let ours = per_unit[index_of(workload, target.taskgroup)];
         let peer = per_unit[index_of(workload, target.peer)];
         let counts = format!(" ({ours:.0} vs {peer:.0} Ir/{})", workload.unit);
-        print_target(target, " in instructions", ours / peer, &counts);
+        print_target(target, " in instructions", ours / peer, &counts, true);
     }
 }
 
@@ -252,7 +252,8 @@ pub(crate) fn print_rss(workload: &Workload, baselines: (u64, u64)) {
                 mib(ours[k]),
                 mib(peer[k])
             );
-            print_target(target, " in peak RSS", ours[k] as f64 / peer[k] as f64, &at);
+            let ratio = ours[k] as f64 / peer[k] as f64;
+            print_target(target, " in peak RSS", ratio, &at, true);
         }
     }
 }
