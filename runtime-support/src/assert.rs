@@ -11,7 +11,11 @@
 //! generic type's bounds again wherever the expansion uses it (`cons`, `run`, `.await`, all at
 //! the whole macro), so:
 //!
-//! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds;
+//! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds; but for a
+//!   task of a group without a limit or a deadline, whose type is a projection
+//!   ([`PlainBranch`]) that is the compiler's error type for a bad task, and whose `Branch`
+//!   impl asks nothing that a good projection could fail (see [`PlainTask`]): it is polled
+//!   by a direct call, which the driver's pass inlines;
 //! - the value types go through [`Poisoned`] projections, which become the compiler's error
 //!   type for a bad task, so that nothing mentioning them is reported again;
 //! - the spawned branches ([`SpawnTask`], [`SpawnFanOut`]) ask nothing of their parameters
@@ -35,9 +39,11 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
+#[cfg(doc)]
+use crate::branch::PlainTask;
 use crate::branch::{
-    Branch, FanOut, MakeTask, PlainTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task,
-    Values, fan_out, plain_task, settled_fan_out, spawn_fan_out, spawn_task, task,
+    Branch, FanOut, MakeTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task, Values,
+    fan_out, settled_fan_out, spawn_fan_out, spawn_task, task,
 };
 use crate::core::Core;
 use crate::error_group::TaskName;
@@ -197,17 +203,24 @@ where
     checked(task(name, fut.into_task()))
 }
 
-/// `name = fut;` in a group without a limit or a deadline.
-pub fn checked_plain_task<'t, T>(
-    name: &'static str,
-    fut: T,
-) -> Checked<'t, PlainTask<T::Future, Poisoned<T>>, Poisoned<T>>
+/// `name = fut;` in a group without a limit or a deadline: the task's own branch, polled by
+/// a direct call that the driver's pass inlines, rather than a [`Checked`] one. Its type is
+/// [`PlainBranch`], a projection that is the compiler's error type for a bad task, so that
+/// the `Branch` bounds the expansion asks again of a bad task are not reported again.
+pub fn checked_plain_task<'t, T>(name: &'static str, fut: T) -> PlainBranch<T>
 where
     T: IntoTask + 't,
     Poisoned<T>: Sized,
 {
-    checked(plain_task(name, fut.into_task()))
+    <T::Output as TaskResult>::plain(name, fut.into_task())
 }
+
+/// The branch of a task of a group without a limit or a deadline, the long way: through the
+/// task's own `Future::Output` and its [`TaskResult`] impl, so that for a task that is no
+/// future, or whose output is no `Result`, the projection cannot be normalized and is the
+/// compiler's error type.
+pub type PlainBranch<T> =
+    <<<T as IntoTask>::Future as Future>::Output as TaskResult>::Plain<<T as IntoTask>::Future>;
 
 /// `name = fut;` in `settle` mode.
 #[allow(clippy::type_complexity)]

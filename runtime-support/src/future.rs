@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::branch::{PlainTask, into_box};
 use crate::error_group::BoxError;
 
 /// What a task's future may output: `Result<T, E>` where `E` converts into a boxed error
@@ -29,6 +30,13 @@ pub trait TaskResult: sealed::Sealed {
     type Err: Into<BoxError>;
     /// Splits the output into success and error.
     fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// The branch of a task whose future `F` outputs `Self`, in a group without a limit or
+    /// a deadline (see `checked_plain_task`). Not public API.
+    #[doc(hidden)]
+    type Plain<F>;
+    /// Makes that branch. Not public API.
+    #[doc(hidden)]
+    fn plain<F>(name: &'static str, fut: F) -> Self::Plain<F>;
 }
 
 mod sealed {
@@ -45,6 +53,11 @@ impl<T, E: Into<BoxError>> TaskResult for Result<T, E> {
     fn into_result(self) -> Result<T, E> {
         self
     }
+    type Plain<F> = PlainTask<F, T, E>;
+    #[inline]
+    fn plain<F>(name: &'static str, fut: F) -> PlainTask<F, T, E> {
+        PlainTask::new(name, fut, into_box)
+    }
 }
 
 impl TaskResult for () {
@@ -52,6 +65,11 @@ impl TaskResult for () {
     type Err = std::convert::Infallible;
     fn into_result(self) -> Result<(), std::convert::Infallible> {
         Ok(())
+    }
+    type Plain<F> = PlainTask<F, (), std::convert::Infallible>;
+    #[inline]
+    fn plain<F>(name: &'static str, fut: F) -> PlainTask<F, (), std::convert::Infallible> {
+        PlainTask::new(name, fut, |never| match never {})
     }
 }
 

@@ -72,8 +72,8 @@ pub mod bounds {
 pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
-        Branch, CancelOn, Cons, FanOut, PlainTask, SettledFanOut, SpawnFanOut, SpawnTask, Task,
-        Values, cancel_on, cons, fan_out, plain_task, spawn_fan_out, spawn_task, task,
+        Branch, CancelOn, Cons, FanOut, PlainTask, SettledFanOut, SpawnFanOut, SpawnTask, Split,
+        Task, Values, cancel_on, cons, fan_out, plain_task, spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;

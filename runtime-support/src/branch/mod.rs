@@ -40,7 +40,8 @@ pub(crate) use self::fan_out::MakeTask;
 pub(crate) use self::fan_out::settled_fan_out;
 pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_out};
 pub(crate) use self::spawn::{orphan, spawn_child};
-pub use self::task::{PlainTask, SpawnTask, Task, plain_task, spawn_task, task};
+pub(crate) use self::task::into_box;
+pub use self::task::{PlainTask, SpawnTask, Split, Task, plain_task, spawn_task, task};
 
 /// What a branch binds, handed out once every child succeeded. A trait of its own, apart from
 /// [`Branch`], because taking the values asks nothing of the children's futures: every branch
@@ -199,7 +200,7 @@ pub(crate) fn settle<R: TaskResult>(
     value
 }
 
-/// [`settle`] without the race for the first success: a [`PlainTask`]'s group never races.
+/// [`settle`] without the race for the first success.
 #[inline]
 pub(crate) fn settle_plain<R: TaskResult>(
     core: &mut Core,
@@ -223,13 +224,13 @@ pub(crate) fn settle_plain<R: TaskResult>(
 
 #[cold]
 #[inline(never)]
-fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
+pub(crate) fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
     core.fail(task, error);
 }
 
 #[cold]
 #[inline(never)]
-fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
+pub(crate) fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
     core.panicked(&task, payload);
 }
 

@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{
-    Branch, Running, Values, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
+    Branch, Running, Values, orphan, poll_caught, settle, settle_error, settle_joined,
+    settle_panic, spawn_child,
 };
 use crate::context::in_named;
 use crate::core::Core;
-use crate::error_group::TaskName;
+use crate::error_group::{BoxError, TaskName};
 use crate::future::TaskResult;
 use crate::signal::Orphan;
 use crate::trace::{self, SpanSlot};
@@ -154,15 +155,56 @@ pin_project! {
     /// with the group, keeps no start time and takes no slot, and holds its future and then
     /// its value in one place. `group!` uses it for every in-place task of such a group
     /// (those groups never race for the first success).
+    ///
+    /// Its `Branch` impl asks only that the future output a [`Split`] type (`Result<T, E>`
+    /// or `()`, whatever `E`): the error is boxed through `to_box`, taken where `E` was
+    /// known to convert, so that a task whose error does not convert is reported once, where
+    /// it is made, and not again where the group asks its branches to be `Branch`.
     #[doc(hidden)]
     #[derive(Debug)]
-    pub struct PlainTask<F, T> {
+    pub struct PlainTask<F, T, E> {
         name: &'static str,
         span: SpanSlot,
         started: bool,
+        to_box: fn(E) -> BoxError,
         #[pin]
         slot: Slot<F, T>,
     }
+}
+
+/// What a [`PlainTask`]'s future outputs: `Result<T, E>` or `()`, split into its value and
+/// its error, with no bound on the error (the sealed [`TaskResult`]'s cases).
+#[doc(hidden)]
+pub trait Split {
+    /// The value.
+    type Ok;
+    /// The error.
+    type Err;
+    /// Splits the output.
+    fn split(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E> Split for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn split(self) -> Result<T, E> {
+        self
+    }
+}
+
+impl Split for () {
+    type Ok = ();
+    type Err = std::convert::Infallible;
+    #[inline]
+    fn split(self) -> Result<(), std::convert::Infallible> {
+        Ok(())
+    }
+}
+
+/// A [`PlainTask`]'s `to_box` for an error that converts.
+pub(crate) fn into_box<E: Into<BoxError>>(error: E) -> BoxError {
+    error.into()
 }
 
 impl<F, T> std::fmt::Debug for Slot<F, T> {
@@ -177,23 +219,33 @@ impl<F, T> std::fmt::Debug for Slot<F, T> {
 
 /// A task polled in place, in a group without a limit or a deadline.
 #[doc(hidden)]
-pub const fn plain_task<F>(
+#[allow(clippy::type_complexity)]
+pub fn plain_task<F>(
     name: &'static str,
     fut: F,
-) -> PlainTask<F, <F::Output as TaskResult>::Ok>
+) -> PlainTask<F, <F::Output as TaskResult>::Ok, <F::Output as TaskResult>::Err>
 where
     F: Future,
     F::Output: TaskResult,
 {
-    PlainTask {
-        name,
-        span: SpanSlot::new(),
-        started: false,
-        slot: Slot::Running { fut },
+    PlainTask::new(name, fut, into_box)
+}
+
+impl<F, T, E> PlainTask<F, T, E> {
+    /// The branch, asking nothing of its types: [`plain_task`] and `TaskResult::plain`.
+    #[inline]
+    pub(crate) const fn new(name: &'static str, fut: F, to_box: fn(E) -> BoxError) -> Self {
+        PlainTask {
+            name,
+            span: SpanSlot::new(),
+            started: false,
+            to_box,
+            slot: Slot::Running { fut },
+        }
     }
 }
 
-impl<F, T> Values for PlainTask<F, T> {
+impl<F, T, E> Values for PlainTask<F, T, E> {
     type Output = T;
     #[inline]
     fn take_output(self: Pin<&mut Self>) -> Option<T> {
@@ -204,11 +256,12 @@ impl<F, T> Values for PlainTask<F, T> {
     }
 }
 
-impl<F> Branch for PlainTask<F, <F::Output as TaskResult>::Ok>
+impl<F, T, E> Branch for PlainTask<F, T, E>
 where
     F: Future,
-    F::Output: TaskResult,
+    F::Output: Split<Ok = T, Err = E>,
 {
+    #[inline]
     fn poll_branch(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut Core) -> Poll<()> {
         let mut this = self.project();
         let SlotProj::Running { fut } = this.slot.as_mut().project() else {
@@ -230,9 +283,18 @@ where
         let name = *this.name;
         let outcome = ready!(poll_named(this.span, name, core, fut, cx));
         debug_assert!(core.options.mode != crate::core::Mode::FirstSuccess);
-        match settle_plain(core, || TaskName::new(name), outcome) {
-            Some(value) => this.slot.set(Slot::Done { value }),
-            None => this.slot.set(Slot::Gone),
+        match outcome {
+            Ok(output) => match output.split() {
+                Ok(value) => this.slot.set(Slot::Done { value }),
+                Err(error) => {
+                    settle_error(core, TaskName::new(name), (this.to_box)(error));
+                    this.slot.set(Slot::Gone);
+                }
+            },
+            Err(payload) => {
+                settle_panic(core, TaskName::new(name), payload);
+                this.slot.set(Slot::Gone);
+            }
         }
         Poll::Ready(())
     }
