@@ -11,11 +11,12 @@
 //! generic type's bounds again wherever the expansion uses it (`cons`, `run`, `.await`, all at
 //! the whole macro), so:
 //!
-//! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds; but for a
-//!   task of a group without a limit or a deadline, whose type is a projection
-//!   ([`PlainBranch`]) that is the compiler's error type for a bad task, and whose `Branch`
-//!   impl asks nothing that a good projection could fail (see [`PlainTask`]): it is polled
-//!   by a direct call, which the driver's pass inlines;
+//! - every branch is wrapped in [`Checked`], whose `Branch` impl has no bounds, but one: an
+//!   in-place task of a group without a limit or a deadline is polled by a direct call, which
+//!   the driver's pass inlines. Its type, [`PlainBranch`], is a projection that is the
+//!   compiler's error type for a bad task, and its `Branch` impl asks nothing that a task
+//!   whose projection normalized could fail (see
+//!   [`PlainTask`](crate::branch::PlainTask));
 //! - the value types go through [`Poisoned`] projections, which become the compiler's error
 //!   type for a bad task, so that nothing mentioning them is reported again;
 //! - the spawned branches ([`SpawnTask`], [`SpawnFanOut`]) ask nothing of their parameters
@@ -39,8 +40,6 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-#[cfg(doc)]
-use crate::branch::PlainTask;
 use crate::branch::{
     Branch, FanOut, MakeTask, Running, SettledFanOut, SpawnFanOut, SpawnTask, Task, Values,
     fan_out, settled_fan_out, spawn_fan_out, spawn_task, task,

@@ -73,7 +73,7 @@ pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
         Branch, CancelOn, Cons, FanOut, PlainTask, SettledFanOut, SpawnFanOut, SpawnTask, Split,
-        Task, Values, cancel_on, cons, fan_out, plain_task, spawn_fan_out, spawn_task, task,
+        Task, Values, cancel_on, cons, fan_out, spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;

@@ -41,7 +41,7 @@ pub(crate) use self::fan_out::settled_fan_out;
 pub use self::fan_out::{FanOut, SettledFanOut, SpawnFanOut, fan_out, spawn_fan_out};
 pub(crate) use self::spawn::{orphan, spawn_child};
 pub(crate) use self::task::into_box;
-pub use self::task::{PlainTask, SpawnTask, Split, Task, plain_task, spawn_task, task};
+pub use self::task::{PlainTask, SpawnTask, Split, Task, spawn_task, task};
 
 /// What a branch binds, handed out once every child succeeded. A trait of its own, apart from
 /// [`Branch`], because taking the values asks nothing of the children's futures: every branch
@@ -193,28 +193,29 @@ pub(crate) fn settle<R: TaskResult>(
     task: impl FnOnce() -> TaskName,
     outcome: Result<R, Box<dyn Any + Send>>,
 ) -> Option<R::Ok> {
-    let value = settle_plain(core, task, outcome);
+    let value = settle_plain(core, task, outcome.map(R::into_result), Into::into);
     if value.is_some() {
         core.succeeded();
     }
     value
 }
 
-/// [`settle`] without the race for the first success.
+/// [`settle`] without the race for the first success, of an outcome already split into
+/// its value and its error, which `to_box` boxes: a [`PlainTask`]'s, whose error type is not
+/// bounded, and every other task's through [`TaskResult::into_result`].
 #[inline]
-pub(crate) fn settle_plain<R: TaskResult>(
+pub(crate) fn settle_plain<T, E>(
     core: &mut Core,
     task: impl FnOnce() -> TaskName,
-    outcome: Result<R, Box<dyn Any + Send>>,
-) -> Option<R::Ok> {
+    outcome: Result<Result<T, E>, Box<dyn Any + Send>>,
+    to_box: impl FnOnce(E) -> BoxError,
+) -> Option<T> {
     match outcome {
-        Ok(output) => match output.into_result() {
-            Ok(value) => Some(value),
-            Err(error) => {
-                settle_error(core, task(), error.into());
-                None
-            }
-        },
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            settle_error(core, task(), to_box(error));
+            None
+        }
         Err(payload) => {
             settle_panic(core, task(), payload);
             None
@@ -224,13 +225,13 @@ pub(crate) fn settle_plain<R: TaskResult>(
 
 #[cold]
 #[inline(never)]
-pub(crate) fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
+fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
     core.fail(task, error);
 }
 
 #[cold]
 #[inline(never)]
-pub(crate) fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
+fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
     core.panicked(&task, payload);
 }
 

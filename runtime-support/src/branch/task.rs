@@ -11,8 +11,7 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{
-    Branch, Running, Values, orphan, poll_caught, settle, settle_error, settle_joined,
-    settle_panic, spawn_child,
+    Branch, Running, Values, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
 };
 use crate::context::in_named;
 use crate::core::Core;
@@ -217,22 +216,8 @@ impl<F, T> std::fmt::Debug for Slot<F, T> {
     }
 }
 
-/// A task polled in place, in a group without a limit or a deadline.
-#[doc(hidden)]
-#[allow(clippy::type_complexity)]
-pub fn plain_task<F>(
-    name: &'static str,
-    fut: F,
-) -> PlainTask<F, <F::Output as TaskResult>::Ok, <F::Output as TaskResult>::Err>
-where
-    F: Future,
-    F::Output: TaskResult,
-{
-    PlainTask::new(name, fut, into_box)
-}
-
 impl<F, T, E> PlainTask<F, T, E> {
-    /// The branch, asking nothing of its types: [`plain_task`] and `TaskResult::plain`.
+    /// The branch, asking nothing of its types: `TaskResult::plain` makes it.
     #[inline]
     pub(crate) const fn new(name: &'static str, fut: F, to_box: fn(E) -> BoxError) -> Self {
         PlainTask {
@@ -283,18 +268,10 @@ where
         let name = *this.name;
         let outcome = ready!(poll_named(this.span, name, core, fut, cx));
         debug_assert!(core.options.mode != crate::core::Mode::FirstSuccess);
-        match outcome {
-            Ok(output) => match output.split() {
-                Ok(value) => this.slot.set(Slot::Done { value }),
-                Err(error) => {
-                    settle_error(core, TaskName::new(name), (this.to_box)(error));
-                    this.slot.set(Slot::Gone);
-                }
-            },
-            Err(payload) => {
-                settle_panic(core, TaskName::new(name), payload);
-                this.slot.set(Slot::Gone);
-            }
+        let outcome = outcome.map(Split::split);
+        match settle_plain(core, || TaskName::new(name), outcome, *this.to_box) {
+            Some(value) => this.slot.set(Slot::Done { value }),
+            None => this.slot.set(Slot::Gone),
         }
         Poll::Ready(())
     }
