@@ -196,6 +196,14 @@ mod off {
     #[derive(Debug)]
     pub(crate) struct NoSpan;
 
+    #[cfg(test)]
+    impl NoSpan {
+        /// No span, as `tracing::Span::none()`.
+        pub(crate) const fn none() -> Self {
+            NoSpan
+        }
+    }
+
     /// Makes the span of a group: nothing.
     pub(crate) fn group_span(_: &Options) -> GroupSpan {
         NoSpan

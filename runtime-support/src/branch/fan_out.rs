@@ -16,10 +16,9 @@ use tokio::task::JoinError;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{
-    Branch, Running, Values, orphan, pending, poll_caught, settle, settle_joined, spawn_child,
-};
-use crate::context::{in_fan_out, in_index, may_poll};
+use super::pool::Pool;
+use super::{Branch, Running, Values, orphan, pending, settle, settle_joined, spawn_child};
+use crate::context::in_fan_out;
 use crate::core::Core;
 use crate::error_group::TaskName;
 use crate::future::TaskResult;
@@ -35,6 +34,45 @@ pub trait MakeTask<Item> {
     type Fut;
     /// The item's future.
     fn make(&mut self, item: Item) -> Self::Fut;
+}
+
+/// The running items of a fan-out, as its poll loop sees them: a [`Pool`] of futures polled
+/// in place, or the spawned children's handles.
+trait Items {
+    /// What `start` takes: an item made into a running child.
+    type Child;
+    /// How a child ended.
+    type Ended;
+    /// Starts a child.
+    fn start(&mut self, child: Self::Child);
+    /// The next child that ended, with its index; `Ready(None)` when none runs.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Ended)>>;
+}
+
+impl<F: Future> Items for Pool<F> {
+    type Child = (usize, GroupSpan, F);
+    type Ended = Result<F::Output, Box<dyn Any + Send>>;
+    #[inline]
+    fn start(&mut self, (index, span, fut): Self::Child) {
+        self.push(index, span, fut);
+    }
+    #[inline]
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Ended)>> {
+        Pool::poll_next(self, cx)
+    }
+}
+
+impl<O> Items for FuturesUnordered<IndexedHandle<O>> {
+    type Child = IndexedHandle<O>;
+    type Ended = Result<O, JoinError>;
+    #[inline]
+    fn start(&mut self, child: Self::Child) {
+        self.push(child);
+    }
+    #[inline]
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Ended)>> {
+        self.poll_next_unpin(cx)
+    }
 }
 
 /// The results of a fan-out, in input order. Values of a zero-sized type (the `()` of a
@@ -145,27 +183,24 @@ impl<I: Iterator, C: MakeTask<I::Item>, T> Feed<I, C, T> {
     /// The poll loop of both kinds: starts items while the group has a slot for them (each
     /// made into a running child by `launch`), and settles every child that finished (its
     /// end made into a value by `end`). `Ready` once the iterator is done and nothing runs.
-    fn poll<R, E>(
+    fn poll<R: Items>(
         &mut self,
-        running: &mut FuturesUnordered<R>,
+        running: &mut R,
         cx: &mut Context<'_>,
         core: &mut Core,
-        mut launch: impl FnMut(&mut Core, usize, C::Fut) -> R,
-        mut end: impl FnMut(&mut Core, usize, E) -> Option<T>,
-    ) -> Poll<()>
-    where
-        R: Future<Output = (usize, E)>,
-    {
+        mut launch: impl FnMut(&mut Core, usize, C::Fut) -> R::Child,
+        mut end: impl FnMut(&mut Core, usize, R::Ended) -> Option<T>,
+    ) -> Poll<()> {
         let _pass = core.in_pass();
         loop {
             while let Some(fut) = self.next_item(core) {
-                running.push(launch(core, self.next, fut));
+                running.start(launch(core, self.next, fut));
                 if let Some(at) = core.start_time() {
                     self.starts.get_or_insert_default().insert(self.next, at);
                 }
                 self.next += 1;
             }
-            match running.poll_next_unpin(cx) {
+            match running.poll_next(cx) {
                 Poll::Ready(Some((index, ended))) => {
                     core.release();
                     if let Some(starts) = &mut self.starts {
@@ -230,49 +265,12 @@ impl<I: Iterator, C: MakeTask<I::Item>, T> Feed<I, C, T> {
 }
 
 pin_project! {
-    /// A future tagged with its index in a fan-out; panics are caught and returned.
-    #[derive(Debug)]
-    struct Indexed<F> {
-        index: usize,
-        // The pass it was last polled in (`context::may_poll`).
-        stamp: u64,
-        span: GroupSpan,
-        // `None` once the group cancelled it: dropped alone, where a panic is caught.
-        #[pin]
-        fut: Option<F>,
-    }
-}
-
-impl<F: Future> Future for Indexed<F> {
-    type Output = (usize, Result<F::Output, Box<dyn Any + Send>>);
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if !may_poll(this.stamp) {
-            // Polled since the failure: it waits, awake, for the cancellation.
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        let index = *this.index;
-        in_index(index);
-        let Some(fut) = this.fut.as_pin_mut() else {
-            // Polled after it completed: `FuturesUnordered` never does.
-            return Poll::Pending;
-        };
-        match trace::in_span(this.span, || poll_caught(fut, cx)) {
-            Poll::Ready(outcome) => Poll::Ready((index, outcome)),
-            Poll::Pending => pending(cx),
-        }
-    }
-}
-
-pin_project! {
     /// `name = for pat in iter => fut;`: one in-place task per item, pulled lazily.
     #[doc(hidden)]
     #[derive(Debug)]
     pub struct FanOut<I, C, Fut, T> {
         feed: Feed<I, C, T>,
-        running: FuturesUnordered<Indexed<Fut>>,
+        running: Pool<Fut>,
     }
 }
 
@@ -291,7 +289,7 @@ where
 {
     FanOut {
         feed: Feed::new(name, iter.into_iter(), make),
-        running: FuturesUnordered::new(),
+        running: Pool::new(),
     }
 }
 
@@ -319,11 +317,9 @@ where
             this.running,
             cx,
             core,
-            |core, index, fut| Indexed {
-                index,
-                stamp: 0,
-                span: trace::task_span(|| TaskName::indexed(name, index), &core.options),
-                fut: Some(fut),
+            |core, index, fut| {
+                let span = trace::task_span(|| TaskName::indexed(name, index), &core.options);
+                (index, span, fut)
             },
             |core, index, outcome| settle(core, || TaskName::indexed(name, index), outcome),
         )
@@ -338,21 +334,15 @@ where
         // Each item is dropped alone: a panic in its `Drop` is recorded, and the rest are
         // dropped too.
         let name = this.feed.name;
-        for item in Pin::new(&mut *this.running).iter_pin_mut() {
-            let mut fut = item.project().fut;
-            if fut.is_some() {
-                core.drop_children(|| TaskName::new(name), move || fut.set(None));
-            }
-        }
-        this.running.clear();
+        this.running.clear(|_, mut fut| {
+            core.drop_children(|| TaskName::new(name), move || fut.set(None));
+        });
     }
 
     fn orphan(self: Pin<&mut Self>, _: &mut Vec<(TaskName, Orphan)>) {}
 
     fn running(&self, out: &mut Vec<Running>) {
-        let items = Pin::new(&self.running).iter_pin_ref();
-        self.feed
-            .running(items.map(|item| item.get_ref().index), false, out);
+        self.feed.running(self.running.indices(), false, out);
     }
 }
 

@@ -2,19 +2,23 @@
 //!
 //! A fixed list of tasks becomes a cons list of typed branches ([`Cons`]), so a group of
 //! three tasks is one future holding three children inline: no box, no vector, and `Send`
-//! exactly when every child is. Fan-outs keep their items in a `FuturesUnordered` so that a
-//! wake-up re-polls only the item that woke.
+//! exactly when every child is. A fan-out keeps its items so that a wake-up re-polls only the
+//! item that woke: in place, in a pool of slots with a waker each (`pool.rs`); spawned, as
+//! handles in a `FuturesUnordered`.
 //!
 //! - this file: the [`Branch`] trait, [`Cons`], and how a finished child settles in its
 //!   group's [`Core`];
 //! - `task.rs`: one task, polled in place ([`Task`]) or spawned ([`SpawnTask`]);
 //! - `fan_out.rs`: one task per item of an iterator, in place ([`FanOut`]) or spawned
 //!   ([`SpawnFanOut`]), sharing one poll loop;
+//! - `pool.rs`: the running items of an in-place fan-out, their futures inline in slots
+//!   that never move, each slot with a waker of its own;
 //! - `spawn.rs`: how a child runs on the runtime's workers, and what is left of it when its
 //!   group is dropped.
 
 mod cancel_on;
 mod fan_out;
+mod pool;
 mod spawn;
 mod task;
 
