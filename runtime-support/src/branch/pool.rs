@@ -2,14 +2,18 @@
 //! never move, each slot with a waker of its own that queues it when woken, so that a pass
 //! polls only the items that woke, as `FuturesUnordered` does, without an allocation for
 //! each item. A slot freed by a finished item is reused by the next one: a fan-out under a
-//! limit allocates for its first `limit` items only.
+//! limit allocates for its first `limit` items only. A slot is not reused while a waker of
+//! its finished item is still held somewhere, so that such a waker wakes nothing. The slots
+//! are freed when the fan-out ends (or is cancelled), not as items finish: a fan-out without
+//! a limit holds, until it ends, slots for as many items as ever ran at once, rounded up to
+//! its chunks (at most twice as many).
 //!
 //! The slots are numbered from 0. Their futures live in chunks of doubling size
 //! ([`Chunk`]: 8 slots, then 16, 32, ...), each allocated once and never moved, so that a
 //! slot's future stays pinned where it is. Their wakers live in blocks of 64 ([`Wakers`]),
 //! one reference-counted allocation each: a slot's waker is a pointer to its block, with the
 //! slot's place in the block in the pointer's low bits, which the block's alignment leaves
-//! free. That waker is the one `unsafe` part of the crate besides the pin of a slot; it is
+//! free. That waker is the one `unsafe` part of the runtime besides the pin of a slot; it is
 //! what lets a fan-out item cost no allocation where `FuturesUnordered` allocates a node
 //! (a waker per slot through [`std::task::Wake`] would need an `Arc` of its own per slot:
 //! 1 009 Ir per item on the `fanout` bench, against 954 for `FuturesUnordered`; see
@@ -18,8 +22,9 @@
 use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
@@ -50,23 +55,36 @@ struct Wakers {
     shared: Arc<Shared>,
     /// The number of the block's first slot.
     first: usize,
-    /// Each slot is in `woken` or in the pool's batch, not yet polled: a wake does not queue
-    /// it again.
-    queued: [AtomicBool; BLOCK],
+    /// Each slot's state: [`QUEUED`] while it is in `woken` or in the pool's batch, not yet
+    /// polled (a wake does not queue it again), and in the other bits the number of its
+    /// wakers held outside the pool (clones of the one it lends).
+    slots: [AtomicU32; BLOCK],
 }
+
+/// A slot's state: queued, not yet polled (the low bit, which a `lock bts` sets and tests).
+const QUEUED: u32 = 1;
+
+/// A slot's state: one of its wakers held (the other bits count them).
+const HELD_ONE: u32 = 2;
+
+/// A slot's state: the bits that count its wakers held.
+const HELD: u32 = !QUEUED;
+
+// A waker names its slot in the low bits of its block's address.
+const _: () = assert!(align_of::<Wakers>() >= BLOCK);
 
 impl Wakers {
     fn new(shared: &Arc<Shared>, first: usize) -> Arc<Self> {
         Arc::new(Wakers {
             shared: Arc::clone(shared),
             first,
-            queued: [const { AtomicBool::new(false) }; BLOCK],
+            slots: [const { AtomicU32::new(0) }; BLOCK],
         })
     }
 
     /// Queues slot `place` of the block, unless it is queued already.
     fn wake(&self, place: usize) {
-        if self.queued[place].swap(true, Ordering::AcqRel) {
+        if self.slots[place].fetch_or(QUEUED, Ordering::AcqRel) & QUEUED != 0 {
             return;
         }
         let first = {
@@ -108,10 +126,18 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake_by_r
 
 #[allow(unsafe_code)]
 unsafe fn clone_waker(data: *const ()) -> RawWaker {
-    let (block, _) = untag(data);
+    let (block, place) = untag(data);
     // SAFETY: `data` is a live waker's: the block is alive (that waker holds a count, or the
     // pool does while it lends one), and the new waker takes a count of its own.
-    unsafe { Arc::increment_strong_count(block) };
+    unsafe {
+        let held = (*block).slots[place].fetch_add(HELD_ONE, Ordering::Relaxed) & HELD;
+        if held == HELD - HELD_ONE {
+            // 2^31 - 1 wakers of one slot: one more would overflow its count. As `Arc` does
+            // on an overflowing count (which would need 2^63 wakers here).
+            std::process::abort();
+        }
+        Arc::increment_strong_count(block);
+    }
     RawWaker::new(data, &VTABLE)
 }
 
@@ -134,9 +160,13 @@ unsafe fn wake_by_ref(data: *const ()) {
 
 #[allow(unsafe_code)]
 unsafe fn drop_waker(data: *const ()) {
-    let (block, _) = untag(data);
-    // SAFETY: `data` is an owned waker's, which holds one count of the block's `Arc`.
-    unsafe { Arc::decrement_strong_count(block) };
+    let (block, place) = untag(data);
+    // SAFETY: `data` is an owned waker's, which holds one count of the block's `Arc`: the
+    // block is alive until that count is given back, last.
+    unsafe {
+        (*block).slots[place].fetch_sub(HELD_ONE, Ordering::Release);
+        Arc::decrement_strong_count(block);
+    }
 }
 
 /// Runs `f` with the waker of slot `place` of `block`, borrowed: it takes no count of its
@@ -180,6 +210,9 @@ impl<F> Slot<F> {
 /// `FIRST_CHUNK << c` slots.
 type Chunk<F> = Pin<Box<[Slot<F>]>>;
 
+/// `Pool::retired` is first looked through at this length.
+const RETIRED_SCAN: usize = 8;
+
 /// The slots of a pool's first chunk.
 const FIRST_CHUNK: usize = 8;
 
@@ -211,6 +244,14 @@ pub(super) struct Pool<F> {
     wakers: Vec<Arc<Wakers>>,
     /// Slots used before and free now, the last freed first.
     vacant: Vec<usize>,
+    /// Slots whose last item finished while a waker of it was still held elsewhere: reused
+    /// once no waker of theirs is, so that a waker kept by a finished item never wakes the
+    /// next one (a waker of a finished item is inert, as under `FuturesUnordered`).
+    retired: Vec<usize>,
+    /// `retired` is looked through for slots free again once it is this long: twice its
+    /// length after the last look, so that each retired slot is looked at a bounded number
+    /// of times on average, however long its wakers are held.
+    retired_scan: usize,
     /// The slots ever used: the next fresh one.
     used: usize,
     /// The items running.
@@ -243,6 +284,8 @@ impl<F> Pool<F> {
             chunks: Vec::new(),
             wakers: Vec::new(),
             vacant: Vec::new(),
+            retired: Vec::new(),
+            retired_scan: RETIRED_SCAN,
             used: 0,
             len: 0,
             batch: Vec::new(),
@@ -264,6 +307,22 @@ impl<F> Pool<F> {
     fn take_slot(&mut self) -> usize {
         if let Some(slot) = self.vacant.pop() {
             return slot;
+        }
+        if self.retired.len() >= self.retired_scan {
+            let wakers = &self.wakers;
+            let vacant = &mut self.vacant;
+            self.retired.retain(|&slot| {
+                let state = wakers[slot / BLOCK].slots[slot % BLOCK].load(Ordering::Acquire);
+                let free = state & HELD == 0;
+                if free {
+                    vacant.push(slot);
+                }
+                !free
+            });
+            self.retired_scan = (2 * self.retired.len()).max(RETIRED_SCAN);
+            if let Some(slot) = self.vacant.pop() {
+                return slot;
+            }
         }
         let slot = self.used;
         let (chunk, offset) = locate(slot);
@@ -288,11 +347,12 @@ impl<F> Pool<F> {
     }
 
     /// Starts item `index`: it is polled in this pass.
+    #[inline]
     pub(super) fn push(&mut self, index: usize, span: GroupSpan, fut: F) {
         let slot = self.take_slot();
         let (pinned, wakers) = self.slot(slot);
         // Until it is polled, a wake does not queue it again.
-        wakers.queued[slot % BLOCK].store(true, Ordering::Relaxed);
+        wakers.slots[slot % BLOCK].fetch_or(QUEUED, Ordering::Relaxed);
         let mut this = pinned.project();
         *this.index = index;
         *this.stamp = 0;
@@ -326,6 +386,8 @@ impl<F> Pool<F> {
         self.chunks.clear();
         self.wakers.clear();
         self.vacant.clear();
+        self.retired.clear();
+        self.retired_scan = RETIRED_SCAN;
         self.used = 0;
         self.len = 0;
         self.batch.clear();
@@ -358,7 +420,9 @@ impl<F: Future> Pool<F> {
     /// once it polled as many items as run or two items woke themselves while polled; and
     /// once the task's tokio budget is spent, so that items waiting only for the budget are
     /// not polled again and again (see [`super::pending`]). The items not polled yet stay
-    /// queued for the next call.
+    /// queued for the next call. After `Ready(Some)` the caller calls again, as for a
+    /// `Stream`: the items queued are polled then.
+    #[inline]
     pub(super) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Ended<F::Output>>> {
         if self.len == 0 {
             return Poll::Ready(None);
@@ -379,11 +443,11 @@ impl<F: Future> Pool<F> {
             }
             let (pinned, wakers) = self.slot(slot);
             let place = slot % BLOCK;
-            let queued = &wakers.queued[place];
+            let state = &wakers.slots[place];
             let mut this = pinned.project();
             let Some(fut) = this.fut.as_mut().as_pin_mut() else {
                 // Woken after it finished: the slot is free.
-                queued.store(false, Ordering::Relaxed);
+                state.fetch_and(!QUEUED, Ordering::Relaxed);
                 continue;
             };
             if !may_poll(this.stamp) {
@@ -404,7 +468,7 @@ impl<F: Future> Pool<F> {
             }
             // A wake during its poll queues it again; what a waker did before its wake (a
             // swap that releases) is seen by the poll (a swap that acquires).
-            queued.swap(false, Ordering::AcqRel);
+            state.fetch_and(!QUEUED, Ordering::AcqRel);
             in_index(*this.index);
             let poll = with_waker(wakers, place, |waker| {
                 let mut cx = Context::from_waker(waker);
@@ -417,14 +481,25 @@ impl<F: Future> Pool<F> {
             match poll {
                 Poll::Ready(outcome) => {
                     let index = *this.index;
-                    this.fut.set(None);
+                    // A panic in the finished future's `Drop` is the item's panic.
+                    let mut fut = this.fut;
+                    let dropped = catch_unwind(AssertUnwindSafe(|| fut.set(None)));
                     *this.span = None;
-                    self.vacant.push(slot);
+                    let free = state.load(Ordering::Acquire) & HELD == 0;
+                    if free {
+                        self.vacant.push(slot);
+                    } else {
+                        self.retired.push(slot);
+                    }
                     self.len -= 1;
+                    let outcome = match dropped {
+                        Ok(()) => outcome,
+                        Err(payload) => Err(payload),
+                    };
                     return Poll::Ready(Some((index, outcome)));
                 }
                 Poll::Pending => {
-                    if queued.load(Ordering::Acquire) {
+                    if state.load(Ordering::Acquire) & QUEUED != 0 {
                         yielded += 1;
                     }
                     if yielded >= 2
@@ -612,35 +687,107 @@ mod tests {
         assert_eq!(Arc::strong_count(&shared), 1, "every block was freed");
     }
 
+    /// A pool's next item, parked at its first poll.
+    fn push_parked(pool: &mut Pool<Park>, index: usize) -> Parked {
+        let item: Parked = Default::default();
+        let park = Park {
+            waker: Arc::clone(&item.0),
+            polls: Arc::clone(&item.1),
+        };
+        pool.push(index, trace::GroupSpan::none(), park);
+        item
+    }
+
     #[test]
-    fn a_finished_items_slot_is_reused_and_a_stale_wake_of_it_is_a_spurious_poll() {
-        let (mut pool, items, task) = parked(1);
-        let stale = take_waker(&items[0]);
-        stale.wake_by_ref();
+    fn a_finished_items_slot_is_reused_once_no_waker_of_it_is_held() {
+        let (mut pool, items, task) = parked(8);
         let waker = Waker::from(Arc::clone(&task));
         let mut cx = Context::from_waker(&waker);
-        assert!(matches!(
-            pool.poll_next(&mut cx),
-            Poll::Ready(Some((0, Ok(2))))
-        ));
-        let next: Parked = Default::default();
-        pool.push(
-            1,
-            trace::GroupSpan::none(),
-            Park {
-                waker: Arc::clone(&next.0),
-                polls: Arc::clone(&next.1),
-            },
-        );
-        assert_eq!(pool.used, 1, "the slot was reused");
+        // Four items finish and drop their wakers, four keep them.
+        let kept: Vec<Waker> = items[4..].iter().map(take_waker).collect();
+        for item in &items[..4] {
+            take_waker(item).wake();
+        }
+        kept.iter().for_each(Waker::wake_by_ref);
+        for _ in 0..8 {
+            assert!(matches!(
+                pool.poll_next(&mut cx),
+                Poll::Ready(Some((_, Ok(2))))
+            ));
+        }
+        let mut next: Vec<Parked> = (8..12).map(|index| push_parked(&mut pool, index)).collect();
+        assert_eq!(pool.used, 8, "the four free slots are reused");
+        next.push(push_parked(&mut pool, 12));
+        assert_eq!(pool.used, 9, "a slot whose waker is held is not");
+        while pool.poll_next(&mut cx).is_pending() && pool.batch.len() > pool.cursor {}
+        // A kept waker wakes nothing: its slot holds no item.
+        let polls = |items: &[Parked]| -> usize {
+            items.iter().map(|item| item.1.load(Ordering::SeqCst)).sum()
+        };
+        let before = polls(&next);
+        kept.iter().for_each(Waker::wake_by_ref);
         assert!(pool.poll_next(&mut cx).is_pending());
-        // The finished item's waker wakes the slot's new item: polled once more, which it
-        // finishes at, as any item may be polled without a reason.
-        stale.wake();
-        assert!(matches!(
-            pool.poll_next(&mut cx),
-            Poll::Ready(Some((1, Ok(2))))
-        ));
+        assert_eq!(
+            polls(&next),
+            before,
+            "no item was polled for a finished one's waker"
+        );
+        // Once the wakers are gone, the four slots are free again (looked for when the
+        // retired slots are many enough; here, four more items finish with theirs kept).
+        drop(kept);
+        let kept: Vec<Waker> = next[..4].iter().map(take_waker).collect();
+        for waker in &kept {
+            waker.wake_by_ref();
+        }
+        for _ in 0..4 {
+            assert!(matches!(
+                pool.poll_next(&mut cx),
+                Poll::Ready(Some((_, Ok(2))))
+            ));
+        }
+        assert_eq!(pool.retired.len(), 8);
+        drop(kept);
+        let used = pool.used;
+        let _more: Vec<Parked> = (13..21)
+            .map(|index| push_parked(&mut pool, index))
+            .collect();
+        assert_eq!(
+            pool.used, used,
+            "eight retired slots, free again, were reused"
+        );
+    }
+
+    /// An item that finishes at its first poll and panics when dropped.
+    struct Bomb;
+
+    impl Future for Bomb {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Ready(())
+        }
+    }
+
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("drop of a finished item");
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_finished_items_drop_is_its_outcome() {
+        let mut pool = Pool::new();
+        pool.push(0, trace::GroupSpan::none(), Bomb);
+        let task = Arc::new(Task::default());
+        let waker = Waker::from(task);
+        let mut cx = Context::from_waker(&waker);
+        let Poll::Ready(Some((0, Err(payload)))) = pool.poll_next(&mut cx) else {
+            panic!("the item's drop panic is its outcome");
+        };
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"drop of a finished item")
+        );
+        assert_eq!(pool.len(), 0);
         assert_eq!(
             pool.poll_next(&mut cx).map(|ended| ended.is_none()),
             Poll::Ready(true)
