@@ -390,3 +390,29 @@ fn nested_spawned_tasks_are_joined_before_the_root_returns() {
         observed.live_at_end, observed.outcome
     );
 }
+
+/// A task ready at the instant a sibling panics finishes before the panic drops the rest, as
+/// it does at a sibling's error: the leaf due at the panic's instant, after two nested scopes
+/// that woke themselves, is polled before the group drops its children. (Finding V.)
+#[test]
+fn tasks_ready_at_a_panics_instant_run_first() {
+    let cleanup = || Leaf::Cleanup {
+        work: Some(1),
+        clean: 1,
+        fail: false,
+    };
+    holds(&root(
+        Runner::Scope,
+        opts(),
+        vec![
+            leaf(Leaf::Panic(1)),
+            scope(opts(), vec![leaf(cleanup()), leaf(Leaf::Ok(2))]),
+            scope(
+                opts(),
+                vec![scope(opts(), vec![leaf(Leaf::Ok(2)), leaf(cleanup())])],
+            ),
+            leaf(Leaf::Ok(1)),
+        ],
+        None,
+    ));
+}

@@ -412,7 +412,10 @@ fn react<B: Branch>(
 ) -> bool {
     if core.has_panic() && *phase != Phase::Draining {
         // Panics are not errors: drop every sibling at once, join spawned ones, then
-        // resume the panic (in `finish`).
+        // resume the panic (in `finish`). Siblings already ready at this instant finish
+        // first, as for an error.
+        core.stop_accepting();
+        poll_ready_siblings(branches.as_mut(), core, cx);
         core.start_cancel(CancelReason::SiblingPanicked);
         branches.as_mut().cancel(core);
         *phase = Phase::Draining;
