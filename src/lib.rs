@@ -51,6 +51,8 @@
 //!    it to the parent as a nested group; `except*` matches through it.
 //! 5. **Panics are not errors.** A panicking task cancels its siblings, then the panic resumes
 //!    in the caller with its original payload (Python re-raises `KeyboardInterrupt` as is).
+//!    Siblings ready at the instant of the panic still finish first, as at an error; the
+//!    rest are dropped at once, without a grace period.
 //! 6. **Deadlines.** `#![timeout = d]` cancels the whole group after `d`; the deadline is a
 //!    [`taskgroup::Elapsed`](Elapsed) leaf in the error group, matchable with
 //!    `except* taskgroup::Elapsed`. It names the tasks still running at the deadline and how
