@@ -144,7 +144,11 @@
 //!
 //! *Fan-outs.* `pages = for url in &urls => fetch(url);` runs one task per item and binds a
 //! `Vec` of the results in input order. With `#![limit]` the iterator is pulled lazily, so
-//! a fan-out over a million items holds only `limit` of them at a time.
+//! a fan-out over a million items holds only `limit` of them at a time. An in-place fan-out
+//! keeps its running items' futures inline in slots, with no allocation per item (a wake-up
+//! re-polls only the item that woke, as in `FuturesUnordered`); its slots are freed when the
+//! fan-out ends, so one without a limit holds, until then, room for as many items as ever
+//! ran at once.
 //!
 //! *Names.* Errors and traces name a task after its binding (`user`), a fan-out's items after
 //! it with their index from 0 (`pages[3]` is the fourth item), and a `_` task or fan-out
