@@ -1,6 +1,7 @@
 //! Stress: a million tasks through a `limit = 64` fan-out in flat memory, groups nested
 //! a thousand deep, a hundred thousand siblings cancelled at once, a fan-out whose items spend
-//! tokio's coop budget polled in linear time. Each test states its bound;
+//! tokio's coop budget polled in linear time, a fan-out woken from other threads that loses
+//! no wake-up. Each test states its bound;
 //! all run in debug builds in CI.
 
 mod common;
@@ -443,4 +444,70 @@ fn a_fan_out_over_a_tokio_resource_polls_each_item_a_bounded_number_of_times() {
         polls <= 2 * ITEMS as usize,
         "{polls} polls for {ITEMS} items: the fan-out walks items that wait for the budget"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fan-out woken from other threads
+// ---------------------------------------------------------------------------------------------
+
+const WOKEN_ITEMS: u64 = 20_000;
+
+/// Hands its waker to a task on the runtime's workers, which wakes it before and after it
+/// sends the value (the last wake lands after the item finished, most of the time), then
+/// awaits the value.
+async fn woken_elsewhere(i: u64) -> Result<u64, io::Error> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+    tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        waker.wake_by_ref();
+        let _ = tx.send(i);
+        tokio::task::yield_now().await;
+        waker.wake();
+    });
+    Ok(rx.await.expect("the value is sent"))
+}
+
+#[allow(clippy::redundant_closure)]
+async fn woken_fan_out() -> Result<Vec<u64>, ErrorGroup> {
+    group! {
+        out = for i in 0..WOKEN_ITEMS => woken_elsewhere(i);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::redundant_closure)]
+async fn woken_bounded_fan_out() -> Result<Vec<u64>, ErrorGroup> {
+    group! {
+        #![limit = 64]
+        out = for i in 0..WOKEN_ITEMS => woken_elsewhere(i);
+    }
+    Ok(out)
+}
+
+/// An in-place fan-out whose items are woken from the runtime's other threads, more than once
+/// and after they finished (wakers that other threads still hold), without a limit and with
+/// one (its 64 slots reused while those wakers are still out): every item ends once, with its
+/// own value, and the group returns. A lost wake-up would leave it waiting: the watchdog (a
+/// minute, for what takes well under a second) turns that into a failure.
+#[test]
+fn a_fan_out_woken_from_other_threads_loses_no_wake_up() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let expected: Vec<u64> = (0..WOKEN_ITEMS).collect();
+    runtime.block_on(async {
+        for round in 0..3 {
+            let out = tokio::time::timeout(Duration::from_secs(60), woken_fan_out())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: the fan-out lost a wake-up"));
+            assert_eq!(out.expect("every item succeeds"), expected);
+            let out = tokio::time::timeout(Duration::from_secs(60), woken_bounded_fan_out())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: the bounded fan-out lost a wake-up"));
+            assert_eq!(out.expect("every item succeeds"), expected);
+        }
+    });
 }
