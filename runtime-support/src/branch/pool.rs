@@ -25,7 +25,7 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use futures_util::task::AtomicWaker;
@@ -42,6 +42,15 @@ struct Shared {
     woken: Mutex<Vec<usize>>,
     /// The task that polls the pool: woken when `woken` stops being empty.
     parent: AtomicWaker,
+}
+
+impl Shared {
+    /// The list of woken slots, locked (a panic while it was held left it whole: it only
+    /// pushes and swaps).
+    #[inline]
+    fn woken(&self) -> MutexGuard<'_, Vec<usize>> {
+        self.woken.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The slots a block of wakers serves.
@@ -88,11 +97,7 @@ impl Wakers {
             return;
         }
         let first = {
-            let mut woken = self
-                .shared
-                .woken
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut woken = self.shared.woken();
             woken.push(self.first + place);
             woken.len() == 1
         };
@@ -400,12 +405,7 @@ impl<F> Pool<F> {
         self.shared.parent.register(cx.waker());
         self.batch.clear();
         self.cursor = 0;
-        let mut woken = self
-            .shared
-            .woken
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        std::mem::swap(&mut *woken, &mut self.batch);
+        std::mem::swap(&mut *self.shared.woken(), &mut self.batch);
         !self.batch.is_empty()
     }
 }
@@ -453,12 +453,7 @@ impl<F: Future> Pool<F> {
             if !may_poll(this.stamp) {
                 // Polled since the failure: it waits, queued, for the cancellation, and
                 // counts as woken by itself.
-                wakers
-                    .shared
-                    .woken
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(slot);
+                wakers.shared.woken().push(slot);
                 yielded += 1;
                 if yielded >= 2 {
                     cx.waker().wake_by_ref();
@@ -466,8 +461,8 @@ impl<F: Future> Pool<F> {
                 }
                 continue;
             }
-            // A wake during its poll queues it again; what a waker did before its wake (a
-            // swap that releases) is seen by the poll (a swap that acquires).
+            // A wake during its poll queues it again; what a waker did before its wake (the
+            // `fetch_or` that releases) is seen by the poll (this `fetch_and` acquires).
             state.fetch_and(!QUEUED, Ordering::AcqRel);
             in_index(*this.index);
             let poll = with_waker(wakers, place, |waker| {
@@ -492,11 +487,7 @@ impl<F: Future> Pool<F> {
                         self.retired.push(slot);
                     }
                     self.len -= 1;
-                    let outcome = match dropped {
-                        Ok(()) => outcome,
-                        Err(payload) => Err(payload),
-                    };
-                    return Poll::Ready(Some((index, outcome)));
+                    return Poll::Ready(Some((index, dropped.and(outcome))));
                 }
                 Poll::Pending => {
                     if state.load(Ordering::Acquire) & QUEUED != 0 {
