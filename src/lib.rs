@@ -140,7 +140,11 @@
 //! borrow locals of the enclosing function and need not be `Send`, and a group whose tasks
 //! are all `Send` is itself `Send` (so it works in `tokio::spawn` and axum handlers).
 //! Prefix a task with `spawn` to run it on the runtime's workers, in parallel; it must then
-//! be `Send + 'static`.
+//! be `Send + 'static`. A group of in-place tasks without a deadline, a limit, a grace period
+//! or `cancel_on` costs about what `tokio::try_join!` costs: it allocates nothing, and keeps
+//! nothing but its tasks until something happens that it must handle (a failure, a panic, a
+//! task that waits for [`cancelled()`], a group nested in another's task); from then on it
+//! runs as any group.
 //!
 //! *Fan-outs.* `pages = for url in &urls => fetch(url);` runs one task per item and binds a
 //! `Vec` of the results in input order. With `#![limit]` the iterator is pulled lazily, so

@@ -52,7 +52,12 @@
 //! ```
 //! Without arms it is `let (..) = match .. { Ok(..) => .., Err(__eg) => return propagate };`.
 //! A group without `#![timeout]` calls `run_untimed` where this one calls `run`: the same
-//! driver, with a short path for the polls where nothing happened that it must react to.
+//! driver, with a short path for the polls where nothing happened that it must react to. A
+//! group of in-place tasks (no fan-out, no `spawn`) without a deadline, a limit, a grace
+//! period, `cancel_on` or settle mode calls
+//! `run_fixed(|| Options::new().at(file!(), line!()), cons(checked_plain_task("a", a()), ..))`:
+//! it keeps nothing but its tasks until something happens that it must react to, and makes
+//! its options then, with the closure (which holds only constants: a name, a mode).
 //!
 //! Spans, which decide where rustc reports a bound that does not hold:
 //! - Each task's call (`checked_task`, `checked_spawn_fan_out`, ...) is spanned from the first to the last
@@ -298,12 +303,24 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
         branches = quote!(#alias::cancel_on(#trigger, #branches));
     }
     let fut = mixed("__taskgroup_fut");
-    // A group without a deadline has a short path for its plain polls (`Untimed`); the
-    // deadline is armed at the first poll, which that path skips.
-    let runner = if group.options.timeout.is_none() {
-        quote!(run_untimed)
+    // A fixed group of in-place tasks, without the options that change how they run, keeps
+    // nothing but its tasks until something happens (`Fixed`): its options are made then, by
+    // a closure. Another group without a deadline has a short path for its plain polls
+    // (`Untimed`); the deadline is armed at the first poll, which that path skips.
+    let fixed = plain
+        && !settle
+        && group.options.grace.is_none()
+        && group.options.cancel_on.is_none()
+        && group
+            .tasks
+            .iter()
+            .all(|task| task.spawn.is_none() && matches!(task.body, TaskBody::Single(_)));
+    let start = if fixed {
+        quote!(#alias::run_fixed(|| #opts, #branches))
+    } else if group.options.timeout.is_none() {
+        quote!(#alias::run_untimed(#opts, #branches))
     } else {
-        quote!(run)
+        quote!(#alias::run(#opts, #branches))
     };
     let run = quote! {{
         // The fan-out closures carry the user's spans (so that errors point at the task);
@@ -311,7 +328,7 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
         #[allow(clippy::redundant_closure, clippy::redundant_closure_for_method_calls)]
         let #fut = {
             use #p as #alias;
-            #alias::#runner(#opts, #branches)
+            #start
         };
         #fut.await
     }};

@@ -292,21 +292,39 @@ fn a_task_keeps_its_start_time_and_slot_only_under_a_deadline_or_a_limit() {
 }
 
 #[test]
-fn only_a_group_with_a_deadline_runs_without_the_short_path() {
-    for (options, func) in [
-        ("", "run_untimed"),
+fn each_group_runs_on_the_shortest_path_its_tasks_and_options_allow() {
+    for (group, func) in [
+        // In-place tasks, and no option that changes how they run: the fixed group.
+        ("a = f(); b = g();", "run_fixed"),
         (
-            "#![limit = 2] #![grace = d] #![mode = settle] #![cancel_on = t]",
-            "run_untimed",
+            "#![name = \"n\"] #![mode = supervise] a = f(); _ = g();",
+            "run_fixed",
         ),
-        ("#![timeout = d]", "run"),
-        ("#![timeout = d] #![limit = 2]", "run"),
+        ("#![mode = fail_fast] a = f();", "run_fixed"),
+        // A fan-out, a spawned task or such an option: the general driver's short path.
+        ("a = f(); b = for x in xs => g(x);", "run_untimed"),
+        ("a = f(); b = spawn g();", "run_untimed"),
+        ("#![limit = 2] a = f();", "run_untimed"),
+        ("#![grace = d] a = f();", "run_untimed"),
+        ("#![mode = settle] a = f();", "run_untimed"),
+        ("#![cancel_on = t] a = f();", "run_untimed"),
+        // A deadline: the general driver, which arms it at the first poll.
+        ("#![timeout = d] a = f();", "run"),
+        ("#![timeout = d] #![limit = 2] a = f();", "run"),
     ] {
-        let output = crate::group(tokens(&format!("$crate; {options} a = f();"))).to_string();
+        let output = crate::group(tokens(&format!("$crate; {group}"))).to_string();
         assert!(
             output.contains(&format!("__taskgroup_p :: {func} (")),
-            "{func} for {options:?} in {output}"
+            "{func} for {group:?} in {output}"
         );
+        for other in ["run_fixed", "run_untimed", "run"] {
+            if other != func {
+                assert!(
+                    !output.contains(&format!("__taskgroup_p :: {other} (")),
+                    "no {other} for {group:?} in {output}"
+                );
+            }
+        }
     }
 }
 

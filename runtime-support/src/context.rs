@@ -249,6 +249,70 @@ pub(crate) fn enter_lazy() -> Option<LazyFrame> {
     })
 }
 
+/// The frame of a fixed group's short path ([`Fixed`](crate::fixed::Fixed)), see
+/// [`enter_fixed`].
+pub(crate) struct FixedFrame {
+    /// The key of the enclosing group's task that polls this group, put back when the frame
+    /// drops; `None` when no group was being polled, where nobody reads the key until a
+    /// group's frame sets it again.
+    outer: Option<Key>,
+}
+
+/// Makes a fixed group without a signal the current one, until the frame drops. `None` (nothing
+/// changed) where the group takes the general path: at its `first` poll inside another
+/// group's task, where it is nested, and wherever a group's signal is current.
+///
+/// Polled where no group is, it only sets the state and the key's index ([`Key::NO_INDEX`],
+/// which its tasks rely on, see [`in_fixed`]); it leaves the key's name to the tasks.
+#[inline]
+pub(crate) fn enter_fixed(first: bool) -> Option<FixedFrame> {
+    match STATE.get() {
+        State::Outside => {
+            STATE.set(State::Lazy);
+            KEY_INDEX.set(Key::NO_INDEX);
+            Some(FixedFrame { outer: None })
+        }
+        State::Lazy if !first => Some(FixedFrame {
+            outer: Some(replace_key(Key::NONE)),
+        }),
+        State::Lazy | State::Group => None,
+    }
+}
+
+impl FixedFrame {
+    /// Leaves the frame after a pass, unless a child made the group's signal during it: then
+    /// the frame is handed back, still current, for the general driver to go on in.
+    #[inline]
+    pub(crate) fn leave(self) -> Result<(), FixedFrame> {
+        if STATE.get() == State::Group {
+            return Err(self);
+        }
+        let this = std::mem::ManuallyDrop::new(self);
+        match this.outer {
+            Some(key) => set_key(key),
+            None => STATE.set(State::Outside),
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FixedFrame {
+    #[inline]
+    fn drop(&mut self) {
+        let state = match self.outer {
+            Some(key) => {
+                set_key(key);
+                State::Lazy
+            }
+            None => State::Outside,
+        };
+        if STATE.replace(state) == State::Group {
+            // A child made the group's signal: the slot is emptied again, out of line.
+            restore_signal(None, true);
+        }
+    }
+}
+
 impl Drop for LazyFrame {
     #[inline(always)]
     fn drop(&mut self) {
@@ -324,6 +388,15 @@ pub(crate) fn in_named(name: &'static str) {
         name,
         index: Key::UNINDEXED,
     });
+}
+
+/// Marks the task `name` as the child being polled, in a fixed group's short pass
+/// ([`enter_fixed`]): only the name changes, the index stays [`Key::NO_INDEX`] from the
+/// frame, since nothing else polled in such a pass leaves an index behind (a group polled
+/// inside a task restores the key it found).
+#[inline]
+pub(crate) fn in_fixed(name: &'static str) {
+    KEY_NAME.set(name);
 }
 
 /// Runs `poll` with `task` marked as the child of the current group being polled.

@@ -15,6 +15,7 @@ mod core;
 mod elapsed;
 pub mod error_group;
 mod except;
+mod fixed;
 pub mod future;
 mod handle;
 mod handoff;
@@ -72,12 +73,13 @@ pub mod bounds {
 pub mod __private {
     pub use crate::assert::*;
     pub use crate::branch::{
-        Branch, CancelOn, Cons, FanOut, PlainTask, SettledFanOut, SpawnFanOut, SpawnTask, Split,
-        Task, Values, cancel_on, cons, fan_out, spawn_fan_out, spawn_task, task,
+        Branch, CancelOn, Cons, FanOut, FixedBranch, PlainTask, SettledFanOut, SpawnFanOut,
+        SpawnTask, Split, Task, Values, cancel_on, cons, fan_out, spawn_fan_out, spawn_task, task,
     };
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;
     pub use crate::except::*;
+    pub use crate::fixed::{Fixed, LazyCore, run_fixed};
     pub use crate::future::{Settled, settled};
     pub use crate::run::{Run, Untimed, run, run_untimed};
     pub use crate::scope::{ScopeBranch, ScopeState, group_parts, run_scope, scope_handle};

@@ -48,6 +48,86 @@ pin_project! {
     }
 }
 
+/// What the general driver keeps beside a group's branches: its state, its timers, where it
+/// is in its life.
+#[derive(Debug)]
+pub(crate) struct General {
+    pub(crate) core: Core,
+    timers: Option<Pin<Box<Timers>>>,
+    phase: Phase,
+    pub(crate) armed: bool,
+}
+
+impl General {
+    #[inline]
+    pub(crate) const fn new(core: Core) -> Self {
+        General {
+            core,
+            timers: None,
+            phase: Phase::Running,
+            armed: false,
+        }
+    }
+
+    /// The driver's view of the group with these branches.
+    #[inline]
+    fn parts<'a, B>(&'a mut self, branches: Pin<&'a mut B>) -> Parts<'a, B> {
+        Parts {
+            core: &mut self.core,
+            branches,
+            timers: &mut self.timers,
+            phase: &mut self.phase,
+            armed: &mut self.armed,
+        }
+    }
+
+    /// The group is dropped: if it had started and not ended, what it collected goes to the
+    /// group that encloses it (see [`Run`]).
+    #[inline]
+    pub(crate) fn dropped<B: Branch>(&mut self, branches: Pin<&mut B>) {
+        if self.armed && self.phase != Phase::Done {
+            let mut spawned = Vec::new();
+            branches.orphan(&mut spawned);
+            self.core.hand_up(spawned);
+        }
+    }
+}
+
+/// A poll of the general driver: binds the group to the enclosing one at its first poll,
+/// makes it the current group and drives it.
+#[inline]
+pub(crate) fn poll_general<B: Branch>(
+    general: &mut General,
+    branches: Pin<&mut B>,
+    span: &GroupSpan,
+    cx: &mut Context<'_>,
+) -> Poll<Result<B::Output, ErrorGroup>> {
+    if !general.armed {
+        // Started inside another group's task: nested in that group.
+        general.core.bind();
+    }
+    // Children polled from here see this group in `taskgroup::cancelled()`, and nested
+    // groups they start become children of this one.
+    let _frame = enter(general.core.signal.as_ref());
+    let parts = general.parts(branches);
+    in_span(span, || drive(parts, None, cx))
+}
+
+/// The rest of a poll whose first pass over the branches was made on a short path
+/// ([`Untimed`], [`Fixed`](crate::fixed::Fixed)) and found something to react to: the general
+/// driver goes on from that pass, in the frame the short path entered.
+#[inline]
+pub(crate) fn drive_on<B: Branch>(
+    general: &mut General,
+    branches: Pin<&mut B>,
+    span: &GroupSpan,
+    done: bool,
+    cx: &mut Context<'_>,
+) -> Poll<Result<B::Output, ErrorGroup>> {
+    let parts = general.parts(branches);
+    in_span(span, || drive(parts, Some(done), cx))
+}
+
 pin_project! {
     /// The future of a group: completes once every child has finished.
     ///
@@ -60,22 +140,15 @@ pin_project! {
     #[must_use = "a group does nothing unless awaited"]
     #[project = RunProj]
     pub struct Run<B: Branch> {
-        core: Core,
+        general: General,
         #[pin]
         branches: B,
-        timers: Option<Pin<Box<Timers>>>,
-        phase: Phase,
-        armed: bool,
         span: GroupSpan,
     }
     impl<B: Branch> PinnedDrop for Run<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.armed && *this.phase != Phase::Done {
-                let mut spawned = Vec::new();
-                this.branches.orphan(&mut spawned);
-                this.core.hand_up(spawned);
-            }
+            this.general.dropped(this.branches);
         }
     }
 }
@@ -91,11 +164,8 @@ pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
 pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
     Run {
         span: group_span(&core.options),
-        core,
+        general: General::new(core),
         branches,
-        timers: None,
-        phase: Phase::Running,
-        armed: false,
     }
 }
 
@@ -103,38 +173,8 @@ impl<B: Branch> Future for Run<B> {
     type Output = Result<B::Output, ErrorGroup>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (parts, span) = self.parts();
-        if !*parts.armed {
-            // Started inside another group's task: nested in that group.
-            parts.core.bind();
-        }
-        // Children polled from here see this group in `taskgroup::cancelled()`, and nested
-        // groups they start become children of this one.
-        let _frame = enter(parts.core.signal.as_ref());
-        in_span(span, || drive(parts, None, cx))
-    }
-}
-
-impl<B: Branch> Run<B> {
-    /// The driver's view of the group, and its span.
-    #[inline]
-    fn parts(self: Pin<&mut Self>) -> (Parts<'_, B>, &mut GroupSpan) {
-        let RunProj {
-            core,
-            branches,
-            timers,
-            phase,
-            armed,
-            span,
-        } = self.project();
-        let parts = Parts {
-            core,
-            branches,
-            timers,
-            phase,
-            armed,
-        };
-        (parts, span)
+        let this = self.project();
+        poll_general(this.general, this.branches, this.span, cx)
     }
 }
 
@@ -175,18 +215,22 @@ impl<B: Branch> Future for Untimed<B> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (mut parts, span) = self.project().run.parts();
-        let mut general = false;
-        if !*parts.armed {
+        let RunProj {
+            general,
+            mut branches,
+            span,
+        } = self.project().run.project();
+        let mut deadline = false;
+        if !general.armed {
             // Started inside another group's task: nested in that group.
-            parts.core.bind();
+            general.core.bind();
             // A deadline is armed by the general driver (`group!` never gives one here).
-            general = parts.core.options.timeout.is_some();
+            deadline = general.core.options.timeout.is_some();
         }
-        let frame = if general
-            || *parts.phase != Phase::Running
-            || parts.timers.is_some()
-            || !parts.core.is_plain()
+        let frame = if deadline
+            || general.phase != Phase::Running
+            || general.timers.is_some()
+            || !general.core.is_plain()
         {
             None
         } else {
@@ -195,27 +239,29 @@ impl<B: Branch> Future for Untimed<B> {
         let Some(frame) = frame else {
             // Nested, something to react to, or polled where another group's signal is
             // current: the general driver, which also arms the group at its first poll.
-            let _frame = enter(parts.core.signal.as_ref());
+            let _frame = enter(general.core.signal.as_ref());
+            let parts = general.parts(branches);
             return in_span(span, || drive(parts, None, cx));
         };
         // No deadline, and no signal whose enclosing group to watch: nothing to arm.
-        *parts.armed = true;
-        let done = in_span(span, || pass(parts.branches.as_mut(), parts.core, cx));
-        if parts.core.is_plain() {
+        general.armed = true;
+        let core = &mut general.core;
+        let done = in_span(span, || pass(branches.as_mut(), core, cx));
+        if general.core.is_plain() {
             drop(frame);
             if !done {
                 return Poll::Pending;
             }
-            *parts.phase = Phase::Done;
+            general.phase = Phase::Done;
             // Nothing failed: the values, which every task has (none was kept from starting).
-            parts.core.finish_plain();
+            general.core.finish_plain();
             return Poll::Ready(policy::unfailed_ending(
-                parts.branches.as_mut().take_output(),
-                || parts.core.cancelled_group(),
+                branches.as_mut().take_output(),
+                || general.core.cancelled_group(),
             ));
         }
         // Something to react to: the general driver goes on from this pass, in this frame.
-        in_span(span, || drive(parts, Some(done), cx))
+        drive_on(general, branches, span, done, cx)
     }
 }
 

@@ -63,8 +63,8 @@ mod on {
 
         /// Enters the task's span, making it on first use.
         #[inline]
-        pub(crate) fn enter(&mut self, task: &TaskName, options: &Options) -> Entered<'_> {
-            let Site(file, line) = options.location;
+        pub(crate) fn enter(&mut self, task: &TaskName, site: Site) -> Entered<'_> {
+            let Site(file, line) = site;
             self.span
                 .get_or_insert_with(
                     || tracing::info_span!("task", task = %task, file = file, line = line),
@@ -184,7 +184,7 @@ mod off {
 
         /// Enters the task's span: nothing to enter.
         #[inline]
-        pub(crate) fn enter(&mut self, _: &TaskName, _: &Options) -> Entered<'_> {
+        pub(crate) fn enter(&mut self, _: &TaskName, _: Site) -> Entered<'_> {
             PhantomData
         }
     }

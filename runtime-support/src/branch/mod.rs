@@ -32,8 +32,9 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio::time::Instant;
 
-use crate::core::Core;
+use crate::core::{Core, Options};
 use crate::error_group::{BoxError, TaskName};
+use crate::fixed::LazyCore;
 use crate::future::TaskResult;
 use crate::policy;
 use crate::signal::Orphan;
@@ -74,6 +75,52 @@ pub trait Branch: Values {
     fn orphan(self: Pin<&mut Self>, orphans: &mut Vec<(TaskName, Orphan)>);
     /// The children still running: what a deadline and the end of a grace period report.
     fn running(&self, out: &mut Vec<Running>);
+}
+
+/// A branch of a fixed group ([`Fixed`](crate::fixed::Fixed)): in-place tasks of a group
+/// without options that change how they run, and lists of them. The group's short path polls
+/// them before it has a [`Core`], which it makes only when something happens that it must
+/// react to.
+#[doc(hidden)]
+pub trait FixedBranch: Branch {
+    /// Polls the children as [`Branch::poll_branch`] does in a pass of a group that had
+    /// nothing to react to when the pass began: no settle window, no limit, no start times.
+    /// A child that fails or panics makes the group's core (`core.make()`) to file it in;
+    /// once it is made, a child that has not started asks it whether it may.
+    fn poll_fixed<O: Fn() -> Options>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        core: &mut LazyCore<'_, O>,
+    ) -> Poll<()>;
+}
+
+impl FixedBranch for () {
+    #[inline]
+    fn poll_fixed<O: Fn() -> Options>(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut LazyCore<'_, O>,
+    ) -> Poll<()> {
+        Poll::Ready(())
+    }
+}
+
+impl<H: FixedBranch, T: FixedBranch> FixedBranch for Cons<H, T> {
+    #[inline]
+    fn poll_fixed<O: Fn() -> Options>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        core: &mut LazyCore<'_, O>,
+    ) -> Poll<()> {
+        let this = self.project();
+        let head = this.head.poll_fixed(cx, core);
+        let tail = this.tail.poll_fixed(cx, core);
+        if head.is_ready() && tail.is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 /// A child still running, as [`Branch::running`] lists it.
@@ -178,7 +225,8 @@ pub(crate) fn pending<T>(cx: &Context<'_>) -> Poll<T> {
 }
 
 /// Polls a child, turning a panic into its payload.
-fn poll_caught<F: Future>(
+#[inline(always)]
+pub(crate) fn poll_caught<F: Future>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
@@ -229,13 +277,13 @@ pub(crate) fn settle_plain<T, E>(
 
 #[cold]
 #[inline(never)]
-fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
+pub(crate) fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
     core.fail(task, error);
 }
 
 #[cold]
 #[inline(never)]
-fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
+pub(crate) fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
     core.panicked(&task, payload);
 }
 

@@ -11,11 +11,13 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{
-    Branch, Running, Values, orphan, poll_caught, settle, settle_joined, settle_plain, spawn_child,
+    Branch, FixedBranch, Running, Values, orphan, poll_caught, settle, settle_error, settle_joined,
+    settle_panic, settle_plain, spawn_child,
 };
-use crate::context::in_named;
-use crate::core::Core;
+use crate::context::{in_fixed, in_named};
+use crate::core::{Core, Options};
 use crate::error_group::{BoxError, TaskName};
+use crate::fixed::LazyCore;
 use crate::future::TaskResult;
 use crate::signal::Orphan;
 use crate::trace::{self, SpanSlot};
@@ -132,7 +134,7 @@ fn poll_named<F: Future>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
-    let _entered = span.enter(&TaskName::new(name), &core.options);
+    let _entered = span.enter(&TaskName::new(name), core.options.location);
     in_named(name);
     poll_caught(fut, cx)
 }
@@ -299,6 +301,52 @@ where
                 spawned: false,
             });
         }
+    }
+}
+
+impl<F, T, E> FixedBranch for PlainTask<F, T, E>
+where
+    F: Future,
+    F::Output: Split<Ok = T, Err = E>,
+{
+    #[inline]
+    fn poll_fixed<O: Fn() -> Options>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        core: &mut LazyCore<'_, O>,
+    ) -> Poll<()> {
+        let mut this = self.project();
+        let SlotProj::Running { fut } = this.slot.as_mut().project() else {
+            return Poll::Ready(());
+        };
+        if !*this.started {
+            if let Some(core) = core.made()
+                && !core.may_start()
+            {
+                // A sibling failed earlier in this pass: never started, dropped unpolled.
+                this.slot.set(Slot::Gone);
+                return Poll::Ready(());
+            }
+            *this.started = true;
+        }
+        let name = *this.name;
+        let outcome = {
+            let _entered = this.span.enter(&TaskName::new(name), core.site());
+            in_fixed(name);
+            ready!(poll_caught(fut, cx))
+        };
+        match outcome.map(Split::split) {
+            Ok(Ok(value)) => this.slot.set(Slot::Done { value }),
+            Ok(Err(error)) => {
+                settle_error(core.make(), TaskName::new(name), (this.to_box)(error));
+                this.slot.set(Slot::Gone);
+            }
+            Err(payload) => {
+                settle_panic(core.make(), TaskName::new(name), payload);
+                this.slot.set(Slot::Gone);
+            }
+        }
+        Poll::Ready(())
     }
 }
 
