@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use common_prop::interp::{Boom, Ctx, FAR, NodeError, TaskFuture, Value, child_future, ms};
 use common_prop::tree::{
-    Builder, Mode, Node, Opts, PChild, PGroup, Plan, Shape, node, opts, profile, simple_leaf,
+    Builder, Mode, Node, Opts, PChild, PGroup, Plan, Shape, node, node_with_fixed, opts, profile,
+    simple_leaf,
 };
 use common_prop::{exact_plan, run_property};
 use proptest::prelude::*;
@@ -261,5 +262,109 @@ fn group_macro_shapes() {
 fn group_macro_settle_shapes() {
     run_property("group_macro_settle_shapes", 200, settle_case(), |case| {
         exact_plan(&plan(case), shape_future)
+    });
+}
+
+/// `group! { a = t; b = t; c = t; }`: in-place tasks, and no option but the mode, the group
+/// that keeps nothing but its tasks until something happens that it must react to; its tasks'
+/// trees hold such groups too (`Runner::Fixed`), nested in tasks.
+#[derive(Clone, Debug)]
+struct FixedCase {
+    mode: Mode,
+    tasks: [Node; 3],
+    drop_at: Option<u64>,
+}
+
+impl fmt::Display for FixedCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "group! [{:?}], root {}",
+            self.mode,
+            match self.drop_at {
+                Some(at) => format!("dropped at step {at}"),
+                None => "not dropped".to_owned(),
+            }
+        )?;
+        for (name, node) in ["a", "b", "c"].iter().zip(&self.tasks) {
+            match node {
+                Node::Leaf(leaf) => writeln!(f, "  {name} = {leaf}")?,
+                Node::Group(group) => writeln!(f, "  {name} = {group:?}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fixed_case() -> impl Strategy<Value = FixedCase> {
+    profile().prop_flat_map(|p| {
+        let node = move || node_with_fixed(SHAPE, p);
+        (
+            prop_oneof![3 => Just(Mode::FailFast), 1 => Just(Mode::Supervise)],
+            [node(), node(), node()],
+            proptest::option::weighted(SHAPE.drop_probability, 1..=SHAPE.drop_max),
+        )
+            .prop_map(|(mode, tasks, drop_at)| FixedCase {
+                mode,
+                tasks,
+                drop_at,
+            })
+    })
+}
+
+fn fixed_plan(case: &FixedCase) -> Plan {
+    let mut builder = Builder::new(10);
+    let opts = Opts {
+        timeout: None,
+        limit: None,
+        grace: None,
+        mode: case.mode,
+    };
+    let children = ["a", "b", "c"]
+        .iter()
+        .zip(&case.tasks)
+        .map(|(name, node)| ((*name).to_owned(), false, node.clone()))
+        .collect();
+    let root = builder.shape_root(&opts, false, children);
+    let bound = case
+        .drop_at
+        .map_or(common_prop::tree::HANG_BOUND_MS, |steps| steps * 10);
+    Plan::from_parts(builder, root, bound)
+}
+
+/// The fixed shape's `group!`, in `$mode`.
+macro_rules! fixed_shape {
+    ($ctx:ident, $kids:ident; $($mode:tt)*) => {
+        async {
+            taskgroup::group! {
+                #![name = "shape"]
+                $($mode)*
+                a = child_future(&$ctx, 0, &$kids[0]);
+                b = child_future(&$ctx, 0, &$kids[1]);
+                c = child_future(&$ctx, 0, &$kids[2]);
+            }
+            Ok::<_, ErrorGroup>(Value::List(vec![Some(a), Some(b), Some(c)]))
+        }
+        .await
+    };
+}
+
+async fn fixed(ctx: Arc<Ctx>, root: Arc<PGroup>) -> Result<Value, NodeError> {
+    let kids = &root.children;
+    let result = match root.mode {
+        Mode::Supervise => fixed_shape!(ctx, kids; #![mode = supervise]),
+        _ => fixed_shape!(ctx, kids;),
+    };
+    result.map_err(|group| Box::new(group) as NodeError)
+}
+
+fn fixed_future(ctx: Arc<Ctx>, root: Arc<PGroup>) -> TaskFuture {
+    Box::pin(fixed(ctx, root))
+}
+
+#[test]
+fn group_macro_fixed_shapes() {
+    run_property("group_macro_fixed_shapes", 400, fixed_case(), |case| {
+        exact_plan(&fixed_plan(case), fixed_future)
     });
 }

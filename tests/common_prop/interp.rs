@@ -313,7 +313,59 @@ pub fn group_future(ctx: Arc<Ctx>, group: Arc<PGroup>) -> TaskFuture {
     match group.runner {
         Runner::Scope | Runner::Shape => Box::pin(scope_group(ctx, group)),
         Runner::FanOut => Box::pin(fan_out_group(ctx, group)),
+        Runner::Fixed => Box::pin(fixed_group(ctx, group)),
     }
+}
+
+/// A `Runner::Fixed` group's `group!`: its one to three in-place children as tasks `a`, `b`
+/// and `c`, with the mode's option (`$($mode)*`).
+macro_rules! fixed {
+    ($ctx:ident, $gid:ident, $kids:ident; $($mode:tt)*) => {
+        match $kids.len() {
+            1 => {
+                taskgroup::group! {
+                    #![name = "fixed"]
+                    $($mode)*
+                    a = child_future(&$ctx, $gid, &$kids[0]);
+                }
+                Ok::<_, ErrorGroup>(vec![a])
+            }
+            2 => {
+                taskgroup::group! {
+                    #![name = "fixed"]
+                    $($mode)*
+                    a = child_future(&$ctx, $gid, &$kids[0]);
+                    b = child_future(&$ctx, $gid, &$kids[1]);
+                }
+                Ok::<_, ErrorGroup>(vec![a, b])
+            }
+            _ => {
+                taskgroup::group! {
+                    #![name = "fixed"]
+                    $($mode)*
+                    a = child_future(&$ctx, $gid, &$kids[0]);
+                    b = child_future(&$ctx, $gid, &$kids[1]);
+                    c = child_future(&$ctx, $gid, &$kids[2]);
+                }
+                Ok::<_, ErrorGroup>(vec![a, b, c])
+            }
+        }
+    };
+}
+
+async fn fixed_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeError> {
+    let kids = &group.children;
+    let gid = group.gid;
+    let result = async {
+        match group.mode {
+            Mode::Supervise => fixed!(ctx, gid, kids; #![mode = supervise]),
+            _ => fixed!(ctx, gid, kids;),
+        }
+    }
+    .await;
+    result
+        .map(|values| Value::List(values.into_iter().map(Some).collect()))
+        .map_err(|group| Box::new(group) as NodeError)
 }
 
 async fn scope_group(ctx: Arc<Ctx>, group: Arc<PGroup>) -> Result<Value, NodeError> {

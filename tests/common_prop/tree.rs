@@ -53,6 +53,9 @@ pub enum Runner {
     FanOut,
     /// A fixed-shape `group!` of `prop_macro.rs` (the root only).
     Shape,
+    /// `group! { a = run(c0); b = run(c1); c = run(c2); }`: one to three in-place children, no
+    /// option but the mode (fail-fast or supervise). Drawn only by [`node_with_fixed`].
+    Fixed,
 }
 
 /// A group's options, durations in steps.
@@ -287,6 +290,25 @@ fn runner() -> impl Strategy<Value = Runner> + Clone {
 }
 
 pub fn node(shape: Shape, p: Profile) -> impl Strategy<Value = Node> {
+    node_from(shape, p, runner().boxed())
+}
+
+/// [`node`], whose groups are also `Runner::Fixed` groups: then with at most three
+/// children, all in place, and no option but the mode (fail-fast or supervise).
+pub fn node_with_fixed(shape: Shape, p: Profile) -> impl Strategy<Value = Node> {
+    let runner = prop_oneof![
+        3 => Just(Runner::Scope),
+        1 => Just(Runner::FanOut),
+        2 => Just(Runner::Fixed)
+    ];
+    node_from(shape, p, runner.boxed())
+}
+
+fn node_from(
+    shape: Shape,
+    p: Profile,
+    runner: BoxedStrategy<Runner>,
+) -> impl Strategy<Value = Node> {
     let width = shape.width;
     leaf(shape, p).prop_map(Node::Leaf).prop_recursive(
         shape.depth,
@@ -296,13 +318,27 @@ pub fn node(shape: Shape, p: Profile) -> impl Strategy<Value = Node> {
         width as u32,
         move |inner| {
             (
-                runner(),
+                runner.clone(),
                 opts(shape),
                 proptest::collection::vec((proptest::bool::weighted(0.3), inner), 0..=width),
             )
-                .prop_map(|(runner, opts, children)| {
+                .prop_map(|(runner, mut opts, mut children)| {
+                    if runner == Runner::Fixed {
+                        opts.timeout = None;
+                        opts.limit = None;
+                        opts.grace = None;
+                        if opts.mode == Mode::Settle {
+                            opts.mode = Mode::Supervise;
+                        }
+                        children.truncate(3);
+                        for child in &mut children {
+                            child.0 = false;
+                        }
+                    }
+                    let keep = runner != Runner::Fixed || !children.is_empty();
                     Node::Group(Group {
-                        runner,
+                        // A fixed group has at least one task: an empty one is a scope.
+                        runner: if keep { runner } else { Runner::Scope },
                         opts,
                         children: children
                             .into_iter()
@@ -441,6 +477,9 @@ pub fn scope_message(gid: u32) -> String {
 
 pub const FAN_MESSAGE: &str = "group `fan` failed";
 
+/// The message of a `Runner::Fixed` group.
+pub const FIXED_MESSAGE: &str = "group `fixed` failed";
+
 /// An hour, in ms: how long a case that is not dropped may run before it counts as hung.
 pub const HANG_BOUND_MS: u64 = 3_600_000;
 
@@ -566,6 +605,7 @@ impl Builder {
         let gid = self.groups.len() as u32;
         let (message, mode) = match group.runner {
             Runner::Scope | Runner::Shape => (scope_message(gid), group.opts.mode),
+            Runner::Fixed => (FIXED_MESSAGE.to_owned(), group.opts.mode),
             Runner::FanOut => (
                 FAN_MESSAGE.to_owned(),
                 // `group!`'s settle mode binds `Result`s: left to the fixed shapes.
@@ -586,11 +626,12 @@ impl Builder {
         let mut children = Vec::new();
         for (index, child) in group.children.iter().enumerate() {
             let spawned = match group.runner {
-                Runner::Scope | Runner::Shape => child.spawned,
+                Runner::Scope | Runner::Shape | Runner::Fixed => child.spawned,
                 Runner::FanOut => fan_spawned,
             };
             let name = match group.runner {
                 Runner::FanOut | Runner::Shape => format!("items[{index}]"),
+                Runner::Fixed => ["a", "b", "c"][index].to_owned(),
                 Runner::Scope if spawned => {
                     spawned_count += 1;
                     format!("task-{}", spawned_count - 1)
