@@ -251,32 +251,23 @@ pub(crate) fn enter_lazy() -> Option<LazyFrame> {
 
 /// The frame of a fixed group's short path ([`Fixed`](crate::fixed::Fixed)), see
 /// [`enter_fixed`].
-pub(crate) struct FixedFrame {
-    /// The key of the enclosing group's task that polls this group, put back when the frame
-    /// drops; `None` when no group was being polled, where nobody reads the key until a
-    /// group's frame sets it again.
-    outer: Option<Key>,
-}
+pub(crate) struct FixedFrame(());
 
-/// Makes a fixed group without a signal the current one, until the frame drops. `None` (nothing
-/// changed) where the group takes the general path: at its `first` poll inside another
-/// group's task, where it is nested, and wherever a group's signal is current.
+/// Makes a fixed group without a signal the current one, until the frame drops; `None`
+/// (nothing changed) unless no group is being polled: in a task of another group the fixed
+/// group takes the general path.
 ///
-/// Polled where no group is, it only sets the state and the key's index ([`Key::NO_INDEX`],
-/// which its tasks rely on, see [`in_fixed`]); it leaves the key's name to the tasks.
+/// It only sets the state and the key's index ([`Key::NO_INDEX`], which the group's tasks
+/// rely on, see [`in_fixed`]): the tasks mark their names, and the key is put back by nobody,
+/// since where no group is being polled nobody reads it until a group's frame sets it again.
 #[inline]
-pub(crate) fn enter_fixed(first: bool) -> Option<FixedFrame> {
-    match STATE.get() {
-        State::Outside => {
-            STATE.set(State::Lazy);
-            KEY_INDEX.set(Key::NO_INDEX);
-            Some(FixedFrame { outer: None })
-        }
-        State::Lazy if !first => Some(FixedFrame {
-            outer: Some(replace_key(Key::NONE)),
-        }),
-        State::Lazy | State::Group => None,
+pub(crate) fn enter_fixed() -> Option<FixedFrame> {
+    if STATE.get() != State::Outside {
+        return None;
     }
+    STATE.set(State::Lazy);
+    KEY_INDEX.set(Key::NO_INDEX);
+    Some(FixedFrame(()))
 }
 
 impl FixedFrame {
@@ -287,11 +278,8 @@ impl FixedFrame {
         if STATE.get() == State::Group {
             return Err(self);
         }
-        let this = std::mem::ManuallyDrop::new(self);
-        match this.outer {
-            Some(key) => set_key(key),
-            None => STATE.set(State::Outside),
-        }
+        std::mem::forget(self);
+        STATE.set(State::Outside);
         Ok(())
     }
 }
@@ -299,14 +287,7 @@ impl FixedFrame {
 impl Drop for FixedFrame {
     #[inline]
     fn drop(&mut self) {
-        let state = match self.outer {
-            Some(key) => {
-                set_key(key);
-                State::Lazy
-            }
-            None => State::Outside,
-        };
-        if STATE.replace(state) == State::Group {
+        if STATE.replace(State::Outside) == State::Group {
             // A child made the group's signal: the slot is emptied again, out of line.
             restore_signal(None, true);
         }

@@ -38,8 +38,7 @@ pin_project! {
         options: O,
         site: Site,
         span: GroupSpan,
-        polled: bool,
-        done: bool,
+        stage: Stage,
     }
     impl<B: FixedBranch, O> PinnedDrop for Fixed<B, O> {
         fn drop(this: Pin<&mut Self>) {
@@ -57,9 +56,17 @@ impl<B: FixedBranch + fmt::Debug, O> fmt::Debug for Fixed<B, O> {
         f.debug_struct("Fixed")
             .field("branches", &self.branches)
             .field("general", &self.general)
-            .field("done", &self.done)
+            .field("stage", &self.stage)
             .finish_non_exhaustive()
     }
+}
+
+/// Where a fixed group is in its life, on its short path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    New,
+    Polled,
+    Done,
 }
 
 /// Runs `branches` as one fixed group, whose options `options` makes when they are needed.
@@ -78,8 +85,7 @@ pub fn run_fixed<B: FixedBranch, O: Fn() -> Options + Copy>(
         branches,
         general: None,
         options,
-        polled: false,
-        done: false,
+        stage: Stage::New,
     }
 }
 
@@ -140,18 +146,19 @@ impl<B: FixedBranch, O: Fn() -> Options + Copy> Future for Fixed<B, O> {
             options,
             site,
             span,
-            polled,
-            done,
+            stage,
         } = self.project();
         if let Some(general) = general {
             return general_poll(general, branches, span, cx);
         }
-        assert!(!*done, "a task group polled after it completed");
-        let first = !std::mem::replace(polled, true);
-        let Some(frame) = enter_fixed(first) else {
-            // Nested in the group whose task polls it, or polled where another group's
-            // signal is current: the general driver, which binds and arms the group at its
-            // first poll.
+        let first = match std::mem::replace(stage, Stage::Polled) {
+            Stage::New => true,
+            Stage::Polled => false,
+            Stage::Done => panic!("a task group polled after it completed"),
+        };
+        let Some(frame) = enter_fixed() else {
+            // Polled in a task of another group: the general driver, which binds the group
+            // to that one at its first poll (and arms it).
             return general_start(general, options, first, branches, span, cx);
         };
         let mut core = LazyCore {
@@ -169,7 +176,7 @@ impl<B: FixedBranch, O: Fn() -> Options + Copy> Future for Fixed<B, O> {
             if !finished {
                 return Poll::Pending;
             }
-            *done = true;
+            *stage = Stage::Done;
             // Every task has its value: none was kept from starting.
             return Poll::Ready(policy::unfailed_ending(
                 branches.as_mut().take_output(),
