@@ -1,9 +1,10 @@
 //! The future of a fixed group: in-place tasks only, and none of the options that change how
 //! they run (no deadline, limit, grace period or `cancel_on`).
 //!
-//! Most such groups run to success without anything to react to: they are not nested, no
-//! task fails, panics or asks for the group's cancellation signal. For those, the group keeps
-//! nothing but its tasks. Its state (the [`Core`] with the options, the timers, the phase)
+//! Most such groups run to success without anything to react to: they are polled where no
+//! other group is being polled (not in another group's task), and no task fails, panics or
+//! asks for the group's cancellation signal. For those, the group keeps nothing but its
+//! tasks. Its state (the [`Core`] with the options, the timers, the phase)
 //! is made only when something happens that the general driver must handle, and from then
 //! on that driver runs the group, from the pass where it happened: the group behaves as any
 //! other. `group!` uses it for every group that qualifies; [`Untimed`](crate::run::Untimed)
