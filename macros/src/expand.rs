@@ -54,10 +54,11 @@
 //! A group without `#![timeout]` calls `run_untimed` where this one calls `run`: the same
 //! driver, with a short path for the polls where nothing happened that it must react to. A
 //! group of in-place tasks (no fan-out, no `spawn`) without a deadline, a limit, a grace
-//! period, `cancel_on` or settle mode calls
-//! `run_fixed(|| Options::new().at(file!(), line!()), cons(checked_plain_task("a", a()), ..))`:
-//! it keeps nothing but its tasks until something happens that it must react to, and makes
-//! its options then, with the closure (which holds only constants: a name, a mode).
+//! period, `cancel_on` or settle mode calls `run_fixed(&OPTIONS, cons(checked_plain_task("a",
+//! a()), ..))`, where `OPTIONS` is a constant `FixedOptions::at(file!(), line!())` with the name
+//! and the mode: it keeps nothing but its tasks until something happens that it must react
+//! to, and makes its options then. (A constant rather than a closure: groups of the same
+//! tasks then share one type, compiled once.)
 //!
 //! Spans, which decide where rustc reports a bound that does not hold:
 //! - Each task's call (`checked_task`, `checked_spawn_fan_out`, ...) is spanned from the first to the last
@@ -304,8 +305,8 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
     }
     let fut = mixed("__taskgroup_fut");
     // A fixed group of in-place tasks, without the options that change how they run, keeps
-    // nothing but its tasks until something happens (`Fixed`): its options are made then, by
-    // a closure. Another group without a deadline has a short path for its plain polls
+    // nothing but its tasks until something happens (`Fixed`): its options are made then,
+    // from a constant. Another group without a deadline has a short path for its plain polls
     // (`Untimed`); the deadline is armed at the first poll, which that path skips.
     let fixed = plain
         && !settle
@@ -316,7 +317,19 @@ pub(crate) fn expand(group: &Group) -> TokenStream {
             .iter()
             .all(|task| task.spawn.is_none() && matches!(task.body, TaskBody::Single(_)));
     let start = if fixed {
-        quote!(#alias::run_fixed(|| #opts, #branches))
+        // A constant, so that groups of the same tasks share one type.
+        let mut fixed_opts = quote!(#alias::FixedOptions::at(::core::file!(), ::core::line!()));
+        if let Some(name) = &group.options.name {
+            fixed_opts = quote!(#fixed_opts.name(#name));
+        }
+        if let Some((_, Mode::Supervise)) = &group.options.mode {
+            fixed_opts = quote!(#fixed_opts.mode(#alias::Mode::Supervise));
+        }
+        let constant = mixed("__TASKGROUP_OPTIONS");
+        quote! {{
+            const #constant: #alias::FixedOptions = #fixed_opts;
+            #alias::run_fixed(&#constant, #branches)
+        }}
     } else if group.options.timeout.is_none() {
         quote!(#alias::run_untimed(#opts, #branches))
     } else {

@@ -19,44 +19,34 @@ use pin_project_lite::pin_project;
 
 use crate::branch::FixedBranch;
 use crate::context::enter_fixed;
-use crate::core::{Core, Options};
+use crate::core::{Core, Mode, Options};
 use crate::error_group::ErrorGroup;
 use crate::policy;
 use crate::run::{General, drive_on, poll_general};
 use crate::trace::{GroupSpan, Site, group_span, in_span};
 
 pin_project! {
-    /// The future of a fixed group (see the module's docs). `O` makes the group's options
-    /// when its state is made; `group!` passes a closure that captures nothing.
+    /// The future of a fixed group (see the module's docs).
     #[doc(hidden)]
     #[must_use = "a group does nothing unless awaited"]
     #[project = FixedProj]
-    pub struct Fixed<B: FixedBranch, O> {
+    pub struct Fixed<B: FixedBranch> {
+        // The general driver's state, once made, and the options to make it with. Before the
+        // branches: dropped first, it hands up what the group collected before the tasks are
+        // dropped (as `Run` does).
+        state: LazyCore,
         #[pin]
         branches: B,
-        // The general driver's state, once made.
-        general: Option<General>,
-        options: O,
-        site: Site,
         span: GroupSpan,
         stage: Stage,
     }
-    impl<B: FixedBranch, O> PinnedDrop for Fixed<B, O> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            // A group dropped on its short path has collected nothing to hand up.
-            if let Some(general) = this.general {
-                general.dropped(this.branches);
-            }
-        }
-    }
 }
 
-impl<B: FixedBranch + fmt::Debug, O> fmt::Debug for Fixed<B, O> {
+impl<B: FixedBranch + fmt::Debug> fmt::Debug for Fixed<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Fixed")
             .field("branches", &self.branches)
-            .field("general", &self.general)
+            .field("state", &self.state)
             .field("stage", &self.stage)
             .finish_non_exhaustive()
     }
@@ -70,35 +60,88 @@ enum Stage {
     Done,
 }
 
-/// Runs `branches` as one fixed group, whose options `options` makes when they are needed.
+/// The options a fixed group may have: its name and its mode, and where it is written. A
+/// constant, so that `group!` passes a `&'static` to it and groups of the same tasks share
+/// one type (a closure making the options would make each group's type its own).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct FixedOptions {
+    name: Option<&'static str>,
+    mode: Mode,
+    location: Site,
+}
+
+impl FixedOptions {
+    /// A group written at `file`:`line`, unnamed, fail-fast.
+    pub const fn at(file: &'static str, line: u32) -> Self {
+        FixedOptions {
+            name: None,
+            mode: Mode::FailFast,
+            location: Site::new(file, line),
+        }
+    }
+
+    /// Names the group.
+    pub const fn name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// Sets the failure mode (fail-fast or supervise: the others are not fixed groups).
+    pub const fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The options of the group's core.
+    fn options(&self) -> Options {
+        let options = Options::new().mode(self.mode);
+        let options = match self.name {
+            Some(name) => options.name(name),
+            None => options,
+        };
+        Options {
+            location: self.location,
+            ..options
+        }
+    }
+}
+
+/// Runs `branches` as one fixed group with `options`.
 #[doc(hidden)]
 #[inline]
-pub fn run_fixed<B: FixedBranch, O: Fn() -> Options + Copy>(
-    options: O,
-    branches: B,
-) -> Fixed<B, O> {
-    // Without the `tracing` feature the site and the span are nothing, and the options are
-    // not made here.
-    let made = options();
+pub fn run_fixed<B: FixedBranch>(options: &'static FixedOptions, branches: B) -> Fixed<B> {
     Fixed {
-        site: made.location,
-        span: group_span(&made),
+        span: group_span(options.name, options.location),
         branches,
-        general: None,
-        options,
+        state: LazyCore {
+            general: None,
+            options,
+        },
         stage: Stage::New,
     }
 }
 
-/// A fixed group's core, made when a child needs it: what its short path lends the branches.
+/// A fixed group's state, made when a child needs it (a core, for the general driver), and
+/// the options to make it with: what the group's short path lends its branches.
 #[doc(hidden)]
-pub struct LazyCore<'a, O> {
-    general: &'a mut Option<General>,
-    options: O,
-    site: Site,
+pub struct LazyCore {
+    general: Option<General>,
+    options: &'static FixedOptions,
 }
 
-impl<O> fmt::Debug for LazyCore<'_, O> {
+impl Drop for LazyCore {
+    #[inline]
+    fn drop(&mut self) {
+        // A group dropped on its short path has collected nothing to hand up; the tasks of a
+        // fixed group are all in place, and leave no spawned task to orphan.
+        if let Some(general) = &mut self.general {
+            general.dropped(Pin::new(&mut ()));
+        }
+    }
+}
+
+impl fmt::Debug for LazyCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LazyCore")
             .field("made", &self.general.is_some())
@@ -106,7 +149,7 @@ impl<O> fmt::Debug for LazyCore<'_, O> {
     }
 }
 
-impl<O: Fn() -> Options> LazyCore<'_, O> {
+impl LazyCore {
     /// The core, if a child made it earlier in this pass.
     #[inline]
     pub(crate) fn made(&mut self) -> Option<&mut Core> {
@@ -117,14 +160,17 @@ impl<O: Fn() -> Options> LazyCore<'_, O> {
     #[cold]
     #[inline(never)]
     pub(crate) fn make(&mut self) -> &mut Core {
-        let options = &self.options;
-        &mut self.general.get_or_insert_with(|| made(options())).core
+        let options = self.options;
+        &mut self
+            .general
+            .get_or_insert_with(|| made(options.options()))
+            .core
     }
 
     /// Where the group is written, for the tasks' spans.
     #[inline]
     pub(crate) fn site(&self) -> Site {
-        self.site
+        self.options.location
     }
 }
 
@@ -136,21 +182,19 @@ fn made(options: Options) -> General {
     general
 }
 
-impl<B: FixedBranch, O: Fn() -> Options + Copy> Future for Fixed<B, O> {
+impl<B: FixedBranch> Future for Fixed<B> {
     type Output = Result<B::Output, ErrorGroup>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let FixedProj {
             mut branches,
-            general,
-            options,
-            site,
+            state,
             span,
             stage,
         } = self.project();
-        if let Some(general) = general {
-            return general_poll(general, branches, span, cx);
+        if state.general.is_some() {
+            return general(state, branches, span, None, cx);
         }
         let first = match std::mem::replace(stage, Stage::Polled) {
             Stage::New => true,
@@ -160,15 +204,11 @@ impl<B: FixedBranch, O: Fn() -> Options + Copy> Future for Fixed<B, O> {
         let Some(frame) = enter_fixed() else {
             // Polled in a task of another group: the general driver, which binds the group
             // to that one at its first poll (and arms it).
-            return general_start(general, options, first, branches, span, cx);
+            state.start(!first);
+            return general(state, branches, span, None, cx);
         };
-        let mut core = LazyCore {
-            general,
-            options: *options,
-            site: *site,
-        };
-        let finished = in_span(span, || branches.as_mut().poll_fixed(cx, &mut core)).is_ready();
-        let frame = match general {
+        let finished = in_span(span, || branches.as_mut().poll_fixed(cx, state)).is_ready();
+        let frame = match state.general {
             // Nothing to react to: no failure, no panic, no signal a child made.
             None => frame.leave().err(),
             Some(_) => Some(frame),
@@ -179,45 +219,63 @@ impl<B: FixedBranch, O: Fn() -> Options + Copy> Future for Fixed<B, O> {
             }
             *stage = Stage::Done;
             // Every task has its value: none was kept from starting.
+            let options = state.options;
             return Poll::Ready(policy::unfailed_ending(
                 branches.as_mut().take_output(),
-                || Core::new(options()).cancelled_group(),
+                || Core::new(options.options()).cancelled_group(),
             ));
         }
         // Something to react to: the general driver goes on from this pass, in this frame.
         let _frame = frame;
-        let general = general.get_or_insert_with(|| made(options()));
-        general.core.adopt();
-        drive_on(general, branches, span, finished, cx)
+        state.adopt();
+        general(state, branches, span, Some(finished), cx)
     }
 }
 
-/// A poll of a fixed group whose state was made: the general driver's.
-#[inline(never)]
-fn general_poll<B: FixedBranch>(
-    general: &mut General,
-    branches: Pin<&mut B>,
-    span: &GroupSpan,
-    cx: &mut Context<'_>,
-) -> Poll<Result<B::Output, ErrorGroup>> {
-    poll_general(general, branches, span, cx)
+impl LazyCore {
+    /// Makes the state of a group that takes the general path from this poll on, `armed`
+    /// unless this is its first poll.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self, armed: bool) {
+        let mut general = General::new(Core::new(self.options.options()));
+        general.armed = armed;
+        self.general = Some(general);
+    }
+
+    /// After a pass that found something to react to: the state, made now if no child made
+    /// it, takes the signal a child made.
+    #[inline(never)]
+    fn adopt(&mut self) {
+        let options = self.options;
+        self.general
+            .get_or_insert_with(|| made(options.options()))
+            .core
+            .adopt();
+    }
 }
 
-/// A fixed group that cannot take its short path makes its state and goes on in the general
-/// driver; at its first poll it is not armed yet, and the driver binds and arms it.
-#[cold]
+/// The general driver's poll of a fixed group whose state is made: the whole poll
+/// (`polled` is `None`), or the rest of a poll whose short pass found something to react to
+/// (whether that pass finished the branches), in the frame that pass entered. One function
+/// for both, out of line: the short path inlines where the group is awaited, and the driver
+/// is instantiated once per group.
 #[inline(never)]
-fn general_start<B: FixedBranch>(
-    general: &mut Option<General>,
-    options: &dyn Fn() -> Options,
-    first: bool,
+fn general<B: FixedBranch>(
+    state: &mut LazyCore,
     branches: Pin<&mut B>,
     span: &GroupSpan,
+    polled: Option<bool>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<B::Output, ErrorGroup>> {
-    let general = general.insert(General::new(Core::new(options())));
-    general.armed = !first;
-    poll_general(general, branches, span, cx)
+    let general = state
+        .general
+        .as_mut()
+        .unwrap_or_else(|| unreachable!("made before"));
+    match polled {
+        None => poll_general(general, branches, span, cx),
+        Some(done) => drive_on(general, branches, span, done, cx),
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +289,8 @@ mod tests {
     use crate::run::run;
 
     type Plain<F> = PlainTask<F, u32, std::io::Error>;
+
+    const OPTIONS: FixedOptions = FixedOptions::at(file!(), line!());
 
     /// A task that yields once, then outputs `output`.
     fn yielding(
@@ -256,10 +316,10 @@ mod tests {
     #[tokio::test]
     async fn a_group_that_runs_to_success_makes_no_state() {
         let branches = pair(yielding("a", Ok(1)), yielding("b", Ok(2)));
-        let mut group = pin!(run_fixed(Options::new, branches));
+        let mut group = pin!(run_fixed(&OPTIONS, branches));
         let values = poll_fn(|cx| {
             let poll = group.as_mut().poll(cx);
-            assert!(group.general.is_none(), "made at a plain poll");
+            assert!(group.state.general.is_none(), "made at a plain poll");
             poll
         })
         .await;
@@ -272,11 +332,11 @@ mod tests {
             yielding("a", Err(std::io::Error::other("a failed"))),
             yielding("b", Ok(2)),
         );
-        let mut group = pin!(run_fixed(Options::new, branches));
+        let mut group = pin!(run_fixed(&OPTIONS, branches));
         let mut made = false;
         let errors = poll_fn(|cx| {
             let poll = group.as_mut().poll(cx);
-            made |= group.general.is_some();
+            made |= group.state.general.is_some();
             poll
         })
         .await
@@ -291,11 +351,15 @@ mod tests {
         let nested = Cell::new(None);
         let outer = task("outer", async {
             let branches = pair(yielding("a", Ok(1)), yielding("b", Ok(2)));
-            let mut inner = pin!(run_fixed(Options::new, branches));
+            let mut inner = pin!(run_fixed(&OPTIONS, branches));
             let values = poll_fn(|cx| {
                 let poll = inner.as_mut().poll(cx);
                 if nested.get().is_none() {
-                    let signal = inner.general.as_ref().and_then(|g| g.core.signal.as_ref());
+                    let signal = inner
+                        .state
+                        .general
+                        .as_ref()
+                        .and_then(|g| g.core.signal.as_ref());
                     nested.set(Some(signal.is_some()));
                 }
                 poll
@@ -311,7 +375,7 @@ mod tests {
     #[should_panic(expected = "a task group polled after it completed")]
     async fn a_group_polled_after_it_completed_panics() {
         let mut group = pin!(run_fixed(
-            Options::new,
+            &OPTIONS,
             pair(yielding("a", Ok(1)), yielding("b", Ok(2)))
         ));
         group.as_mut().await.unwrap();

@@ -79,7 +79,7 @@ pub mod __private {
     pub use crate::core::{Core, Mode, Options};
     pub use crate::error_group::TaskName;
     pub use crate::except::*;
-    pub use crate::fixed::{Fixed, LazyCore, run_fixed};
+    pub use crate::fixed::{Fixed, FixedOptions, LazyCore, run_fixed};
     pub use crate::future::{Settled, settled};
     pub use crate::run::{Run, Untimed, run, run_untimed};
     pub use crate::scope::{ScopeBranch, ScopeState, group_parts, run_scope, scope_handle};

@@ -163,7 +163,7 @@ pub fn run<B: Branch>(options: Options, branches: B) -> Run<B> {
 #[inline]
 pub(crate) fn run_with<B: Branch>(core: Core, branches: B) -> Run<B> {
     Run {
-        span: group_span(&core.options),
+        span: group_span(core.options.name.as_deref(), core.options.location),
         general: General::new(core),
         branches,
     }

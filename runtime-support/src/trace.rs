@@ -76,10 +76,11 @@ mod on {
     /// A group's span.
     pub(crate) type GroupSpan = tracing::Span;
 
-    /// Makes the span of a group, inside the current span (a parent group's task, if nested).
-    pub(crate) fn group_span(options: &Options) -> GroupSpan {
-        let Site(file, line) = options.location;
-        let name = options.name.as_deref().unwrap_or("group");
+    /// Makes the span of a group named `name` written at `site`, inside the current span (a
+    /// parent group's task, if nested).
+    pub(crate) fn group_span(name: Option<&str>, site: Site) -> GroupSpan {
+        let Site(file, line) = site;
+        let name = name.unwrap_or("group");
         tracing::info_span!("group", group = name, file = file, line = line)
     }
 
@@ -205,7 +206,8 @@ mod off {
     }
 
     /// Makes the span of a group: nothing.
-    pub(crate) fn group_span(_: &Options) -> GroupSpan {
+    #[inline]
+    pub(crate) fn group_span(_: Option<&str>, _: Site) -> GroupSpan {
         NoSpan
     }
 

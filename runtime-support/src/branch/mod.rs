@@ -32,7 +32,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinError;
 use tokio::time::Instant;
 
-use crate::core::{Core, Options};
+use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::fixed::LazyCore;
 use crate::future::TaskResult;
@@ -87,31 +87,19 @@ pub trait FixedBranch: Branch {
     /// nothing to react to when the pass began: no settle window, no limit, no start times.
     /// A child that fails or panics makes the group's core (`core.make()`) to file it in;
     /// once it is made, a child that has not started asks it whether it may.
-    fn poll_fixed<O: Fn() -> Options>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        core: &mut LazyCore<'_, O>,
-    ) -> Poll<()>;
+    fn poll_fixed(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut LazyCore) -> Poll<()>;
 }
 
 impl FixedBranch for () {
     #[inline]
-    fn poll_fixed<O: Fn() -> Options>(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &mut LazyCore<'_, O>,
-    ) -> Poll<()> {
+    fn poll_fixed(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut LazyCore) -> Poll<()> {
         Poll::Ready(())
     }
 }
 
 impl<H: FixedBranch, T: FixedBranch> FixedBranch for Cons<H, T> {
     #[inline]
-    fn poll_fixed<O: Fn() -> Options>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        core: &mut LazyCore<'_, O>,
-    ) -> Poll<()> {
+    fn poll_fixed(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut LazyCore) -> Poll<()> {
         let this = self.project();
         let head = this.head.poll_fixed(cx, core);
         let tail = this.tail.poll_fixed(cx, core);

@@ -15,7 +15,7 @@ use super::{
     settle_panic, settle_plain, spawn_child,
 };
 use crate::context::{in_fixed, in_named};
-use crate::core::{Core, Options};
+use crate::core::Core;
 use crate::error_group::{BoxError, TaskName};
 use crate::fixed::LazyCore;
 use crate::future::TaskResult;
@@ -310,11 +310,7 @@ where
     F::Output: Split<Ok = T, Err = E>,
 {
     #[inline]
-    fn poll_fixed<O: Fn() -> Options>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        core: &mut LazyCore<'_, O>,
-    ) -> Poll<()> {
+    fn poll_fixed(self: Pin<&mut Self>, cx: &mut Context<'_>, core: &mut LazyCore) -> Poll<()> {
         let mut this = self.project();
         let SlotProj::Running { fut } = this.slot.as_mut().project() else {
             return Poll::Ready(());
