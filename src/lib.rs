@@ -63,8 +63,9 @@
 //!    once and aborts its spawned ones. A nested group dropped before it ends (its parent
 //!    cancelled it, a deadline, a `select!`) loses nothing: it hands the errors it had
 //!    collected to the group that encloses it, filed under the task it ran in with the
-//!    nesting kept, and its aborted spawned tasks too, which that group joins before it
-//!    ends. A group that no other group encloses has no one to hand to: when its caller
+//!    nesting kept (in completion order: its own errors before those its nested groups
+//!    handed to it later), and its aborted spawned tasks too, which that group joins before
+//!    it ends. A group that no other group encloses has no one to hand to: when its caller
 //!    drops it, it drops what it collected with it, and its spawned tasks are aborted but
 //!    not joined (a `Drop` cannot wait): each stops at its next `.await`, so one that is
 //!    busy between two awaits runs on until it reaches one.

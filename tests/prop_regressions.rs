@@ -416,3 +416,36 @@ fn tasks_ready_at_a_panics_instant_run_first() {
         None,
     ));
 }
+
+/// Errors are listed in completion order even when a nested group hands them up as it is
+/// dropped: in the supervise scope `g2`, the error of its leaf at 10 ms comes before the error
+/// its nested scope `g3` hands up when the root's cancellation drops both at 20 ms, though
+/// `g3`'s mail waited in `g2`'s inbox when `g2` handed up its own. (Finding X.)
+#[test]
+fn errors_handed_up_by_a_dropped_nested_group_follow_earlier_errors() {
+    let supervise = || Opts {
+        mode: Mode::Supervise,
+        ..opts()
+    };
+    holds(&root(
+        Runner::Scope,
+        opts(),
+        vec![
+            spawned(scope(
+                supervise(),
+                vec![spawned(scope(
+                    supervise(),
+                    vec![
+                        spawned(scope(
+                            supervise(),
+                            vec![leaf(Leaf::Fail(1)), leaf(Leaf::Ok(7))],
+                        )),
+                        leaf(Leaf::Fail(1)),
+                    ],
+                ))],
+            )),
+            scope(opts(), vec![leaf(Leaf::Fail(2))]),
+        ],
+        None,
+    ));
+}

@@ -674,12 +674,10 @@ impl Core {
             return;
         };
         signal.cancel(CancelReason::Parent);
-        signal.forward(self.message());
-        let post = |content| {
-            signal.post(Mail {
-                path: Vec::new(),
-                content,
-            });
+        let mut own = Vec::new();
+        let mail = |content| Mail {
+            path: Vec::new(),
+            content,
         };
         if let Some(cold) = self.cold.0.take() {
             let Cold {
@@ -691,21 +689,23 @@ impl Core {
             } = *cold;
             let errors = self.reported(errors, last);
             if !errors.is_empty() {
-                post(Content::Errors(errors.into_members()));
+                own.push(mail(Content::Errors(errors.into_members())));
             }
             if let Some(payload) = panic {
-                post(Content::Panic(payload));
+                own.push(mail(Content::Panic(payload)));
             }
             for adopted in orphans {
-                signal.post(Mail {
+                own.push(Mail {
                     path: adopted.path,
                     content: Content::Orphan(adopted.task, adopted.orphan),
                 });
             }
         }
         for (task, orphan) in spawned {
-            post(Content::Orphan(task, orphan));
+            own.push(mail(Content::Orphan(task, orphan)));
         }
+        // What it collected first, then what was handed to it since its last poll.
+        signal.hand_up(self.message(), own);
     }
 
     /// The error of a group cancelled from outside before its tasks could finish.

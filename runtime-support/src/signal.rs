@@ -247,9 +247,26 @@ impl Signal {
         self.inbox.take()
     }
 
-    /// The group was dropped before it ended: from now on what is handed to it goes to the
-    /// enclosing group, under its task, inside a nested group with `message`.
-    pub(crate) fn forward(&self, message: Cow<'static, str>) {
+    /// The group was dropped before it ended: hands `own`, what it collected, to the
+    /// enclosing group, under its task, inside a nested group with `message`; then what was
+    /// handed to it and not filed yet (which came after its own: the driver files its inbox
+    /// at every poll); and from now on what is handed to it goes there too. So the enclosing
+    /// group receives it all in the order it happened.
+    pub(crate) fn hand_up(&self, message: Cow<'static, str>, own: Vec<Mail>) {
+        if let Some(parent) = &self.parent {
+            for mut mail in own {
+                mail.path.insert(
+                    0,
+                    Hop {
+                        task: self.key.clone(),
+                        message: message.clone(),
+                    },
+                );
+                parent.post(mail);
+            }
+        }
+        // A group that no other group encloses was dropped: its caller dropped what it
+        // would have returned, this with it.
         for mail in self.inbox.forward(message) {
             self.post(mail);
         }
@@ -435,6 +452,18 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_group_hands_up_what_it_collected_before_the_mail_it_had_not_filed() {
+        let parent = Signal::root();
+        let child = Signal::nested(parent.clone(), TaskName::new("inner"));
+        // Handed to the child after its last poll: not filed there.
+        child.post(mail(1));
+        child.hand_up("inner failed".into(), vec![mail(0)]);
+        let received = parent.take_mail();
+        assert!(received.iter().all(|mail| mail.path.len() == 1));
+        assert_eq!(indices(received), [0, 1]);
+    }
+
+    #[test]
     fn mail_racing_a_drop_is_forwarded_exactly_once() {
         for _ in 0..200 {
             let parent = Signal::root();
@@ -446,7 +475,7 @@ mod tests {
                         child.post(mail(n));
                     }
                 });
-                s.spawn(move || child.forward("inner failed".into()));
+                s.spawn(move || child.hand_up("inner failed".into(), Vec::new()));
             });
             let mut received = indices(parent.take_mail());
             received.sort_unstable();
