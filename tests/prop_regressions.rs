@@ -449,3 +449,40 @@ fn errors_handed_up_by_a_dropped_nested_group_follow_earlier_errors() {
         None,
     ));
 }
+
+/// A scope task spawned at the instant its scope fails, and not polled before the failure
+/// was recorded, never starts: `c0` spawns `c0m0` at 50 ms, the instant `c3m0` fails, and
+/// `c0m0` is dropped unpolled (Python cancels a task that has not had its first step, and its
+/// body never runs). (Finding W.)
+#[test]
+fn a_task_spawned_at_the_instant_its_scope_fails_never_starts() {
+    let grace = Opts {
+        grace: Some(1),
+        ..opts()
+    };
+    holds(&root(
+        Runner::Scope,
+        opts(),
+        vec![
+            leaf(Leaf::SpawnMore {
+                after: 5,
+                join: false,
+                more: vec![Leaf::Ok(1)],
+            }),
+            scope(
+                opts(),
+                vec![scope(grace, vec![leaf(Leaf::Ok(6)), leaf(Leaf::Fail(5))])],
+            ),
+            scope(
+                opts(),
+                vec![scope(opts(), vec![leaf(Leaf::Ok(5)), leaf(Leaf::Fail(6))])],
+            ),
+            leaf(Leaf::SpawnMore {
+                after: 1,
+                join: false,
+                more: vec![Leaf::Fail(4)],
+            }),
+        ],
+        None,
+    ));
+}

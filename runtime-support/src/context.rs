@@ -102,6 +102,11 @@ thread_local! {
     // by the task around each poll and moved back after. `cancelled()` heeds it only in that
     // task's own group, not in groups nested inside the task.
     static TASK: Cell<Option<Arc<TaskCtl>>> = const { Cell::new(None) };
+    // Whether the scope being polled still starts the tasks spawned into it: `false` from the
+    // instant it stops accepting tasks (a fail-fast failure, a panic, its deadline, a
+    // cancellation), so that a task spawned earlier at that instant and not polled yet is
+    // dropped unpolled. See `starting`.
+    static STARTING: Cell<bool> = const { Cell::new(true) };
 }
 
 /// Polls a scope task with its cancellation in `slot` lent to the thread-local slot.
@@ -138,6 +143,38 @@ pub(crate) fn in_pass(pass: u64, settle_from: u64) -> PassGuard {
 pub(crate) fn forget_payload(payload: Box<dyn Any + Send>) {
     if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
         std::mem::forget(again);
+    }
+}
+
+/// A scope polls its tasks, which may start while `starting` holds, until the guard drops;
+/// then what an enclosing scope set is back. Updated with [`set_starting`] as the scope's
+/// tasks settle.
+#[inline]
+pub(crate) fn in_scope_pass(starting: bool) -> StartingGuard {
+    StartingGuard(STARTING.replace(starting))
+}
+
+/// The scope being polled starts new tasks (`true`) or no longer does.
+#[inline]
+pub(crate) fn set_starting(starting: bool) {
+    STARTING.set(starting);
+}
+
+/// Whether a scope task polled now for the first time may start: the scope being polled has
+/// not stopped accepting tasks since it was spawned. (Python cancels a task that has not had
+/// its first step when its group aborts, and its body never runs.)
+#[inline]
+pub(crate) fn starting() -> bool {
+    STARTING.get()
+}
+
+/// Restores what [`in_scope_pass`] replaced.
+pub(crate) struct StartingGuard(bool);
+
+impl Drop for StartingGuard {
+    #[inline]
+    fn drop(&mut self) {
+        STARTING.set(self.0);
     }
 }
 

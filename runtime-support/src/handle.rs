@@ -41,8 +41,9 @@ pub enum HandleError {
     /// ([`CancelReason::Handle`]), or because its group cancelled (the group's reason). It
     /// is also how a task that ended as cancelled (`Err(Cancelled)`) is reported.
     Cancelled(CancelReason),
-    /// The task never started: its group was cancelling when it was spawned, or began
-    /// cancelling while the task waited for a slot under `limit`.
+    /// The task never started: its group was cancelling when it was spawned, stopped
+    /// accepting tasks at that instant before the task's first poll, or began cancelling
+    /// while the task waited for a slot under `limit`.
     Refused,
 }
 

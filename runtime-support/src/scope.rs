@@ -24,7 +24,7 @@ use crate::assert::{Checked, Trigger, checked};
 use crate::branch::{Branch, CancelOn, Running, Values, scope_cancel_on};
 use crate::branch::{orphan, pending, settle, settle_joined, spawn_child};
 use crate::cancel::CancelReason;
-use crate::context::{in_task, may_poll, signal_here};
+use crate::context::{in_scope_pass, in_task, may_poll, set_starting, signal_here, starting};
 use crate::core::{Core, Mode, Options};
 use crate::error_group::{BoxError, ErrorGroup, TaskName};
 use crate::future::TaskResult;
@@ -137,7 +137,9 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// Returns a handle to its value, which also cancels this task alone. If the group is
     /// already cancelling, the task is refused: it is dropped without being polled and its
-    /// handle yields `Err(HandleError::Refused)`.
+    /// handle yields `Err(HandleError::Refused)`. So is a task spawned at the instant the
+    /// group stops accepting tasks (a fail-fast failure, a panic), before its first poll: as
+    /// in Python, where a task cancelled before its first step never runs.
     pub fn spawn<F>(self, fut: F) -> TaskHandle<<F::Output as TaskResult>::Ok>
     where
         F: Future + Send + 'scope,
@@ -283,6 +285,8 @@ pin_project! {
         name: TaskName,
         // The pass it was last polled in (`context::may_poll`).
         stamp: u64,
+        // It had its first poll.
+        started: bool,
         span: GroupSpan,
         // When it started, in a group that keeps start times.
         at: Option<Instant>,
@@ -293,13 +297,24 @@ pin_project! {
 }
 
 impl<F: Future> Future for Named<F> {
-    type Output = (TaskName, Result<F::Output, Payload>);
+    /// Its outcome, or `None` if it never started: the scope stopped accepting tasks before
+    /// its first poll, and it was dropped unpolled.
+    type Output = (TaskName, Option<Result<F::Output, Payload>>);
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         if !may_poll(this.stamp) {
             // Polled since the failure: it waits, awake, for the cancellation.
             cx.waker().wake_by_ref();
             return Poll::Pending;
+        }
+        if !*this.started {
+            if !starting() {
+                // Spawned at the instant its scope stopped accepting tasks, and not polled
+                // yet: never started (its handle says `Refused`).
+                this.fut.set(None);
+                return Poll::Ready((this.name.clone(), None));
+            }
+            *this.started = true;
         }
         let Some(fut) = this.fut.as_pin_mut() else {
             // Polled after it completed: `FuturesUnordered` never does.
@@ -312,8 +327,8 @@ impl<F: Future> Future for Named<F> {
         });
         match polled {
             Ok(Poll::Pending) => pending(cx),
-            Ok(Poll::Ready(output)) => Poll::Ready((this.name.clone(), Ok(output))),
-            Err(payload) => Poll::Ready((this.name.clone(), Err(payload))),
+            Ok(Poll::Ready(output)) => Poll::Ready((this.name.clone(), Some(Ok(output)))),
+            Err(payload) => Poll::Ready((this.name.clone(), Some(Err(payload)))),
         }
     }
 }
@@ -384,6 +399,7 @@ impl<'scope, B, T> ScopeBranch<'_, 'scope, '_, B, T> {
                     local.push(Named {
                         name,
                         stamp: 0,
+                        started: false,
                         span,
                         at,
                         fut: Some(fut),
@@ -453,7 +469,10 @@ where
         let mut this = self.project();
         // Its tasks are polled only when they woke: see `context::may_poll`.
         let _pass = core.in_pass();
+        // A task not polled yet starts only while the group accepts tasks.
+        let _starting = in_scope_pass(core.accepting());
         poll_body(this.body.as_mut(), this.out, cx, core);
+        set_starting(core.accepting());
         // Tasks spawned while their siblings are polled start in the same poll when a slot
         // is free, whether or not the spawner finished. A budget keeps a task that spawns on
         // every poll from holding the thread: past it, the group yields and wakes itself.
@@ -463,12 +482,16 @@ where
             let mut settled = false;
             while let Poll::Ready(Some((name, outcome))) = this.local.poll_next_unpin(cx) {
                 core.release();
-                settle(core, || name, outcome);
-                settled = true;
+                if let Some(outcome) = outcome {
+                    settle(core, || name, outcome);
+                    set_starting(core.accepting());
+                    settled = true;
+                }
             }
             while let Poll::Ready(Some((name, joined))) = this.spawned.poll_next_unpin(cx) {
                 core.release();
                 settle_joined(core, || name, joined);
+                set_starting(core.accepting());
                 settled = true;
             }
             if settled && core.accepting() {
@@ -477,6 +500,7 @@ where
                 // Not once the group stopped accepting tasks (a failure, its deadline, a
                 // winner, a cancellation): the body already had its step at this instant.
                 poll_body(this.body.as_mut(), this.out, cx, core);
+                set_starting(core.accepting());
             }
             let queued = !this.scope.queue().is_empty();
             if !queued || !core.can_start() {
