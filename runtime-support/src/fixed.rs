@@ -160,11 +160,19 @@ impl LazyCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn make(&mut self) -> &mut Core {
+        &mut self.general(true).core
+    }
+
+    /// The general driver's state, made now if need be, `armed` if the group's first poll
+    /// is behind it (made on its short path, or polled before): nothing to arm then, since
+    /// the short path is taken only without a deadline and outside of any group.
+    fn general(&mut self, armed: bool) -> &mut General {
         let options = self.options;
-        &mut self
-            .general
-            .get_or_insert_with(|| made(options.options()))
-            .core
+        self.general.get_or_insert_with(|| {
+            let mut general = General::new(Core::new(options.options()));
+            general.armed = armed;
+            general
+        })
     }
 
     /// Where the group is written, for the tasks' spans.
@@ -172,14 +180,6 @@ impl LazyCore {
     pub(crate) fn site(&self) -> Site {
         self.options.location
     }
-}
-
-/// The state of a group made on its short path, after its first poll began: nothing to arm
-/// (no deadline, and no enclosing group, or the short path would not have been taken).
-fn made(options: Options) -> General {
-    let mut general = General::new(Core::new(options));
-    general.armed = true;
-    general
 }
 
 impl<B: FixedBranch> Future for Fixed<B> {
@@ -193,8 +193,8 @@ impl<B: FixedBranch> Future for Fixed<B> {
             span,
             stage,
         } = self.project();
-        if state.general.is_some() {
-            return general(state, branches, span, None, cx);
+        if let Some(general) = &mut state.general {
+            return general_poll(general, branches, span, None, cx);
         }
         let first = match std::mem::replace(stage, Stage::Polled) {
             Stage::New => true,
@@ -204,8 +204,8 @@ impl<B: FixedBranch> Future for Fixed<B> {
         let Some(frame) = enter_fixed() else {
             // Polled in a task of another group: the general driver, which binds the group
             // to that one at its first poll (and arms it).
-            state.start(!first);
-            return general(state, branches, span, None, cx);
+            let general = state.start(!first);
+            return general_poll(general, branches, span, None, cx);
         };
         let finished = in_span(span, || branches.as_mut().poll_fixed(cx, state)).is_ready();
         let frame = match state.general {
@@ -227,31 +227,27 @@ impl<B: FixedBranch> Future for Fixed<B> {
         }
         // Something to react to: the general driver goes on from this pass, in this frame.
         let _frame = frame;
-        state.adopt();
-        general(state, branches, span, Some(finished), cx)
+        let general = state.adopt();
+        general_poll(general, branches, span, Some(finished), cx)
     }
 }
 
 impl LazyCore {
-    /// Makes the state of a group that takes the general path from this poll on, `armed`
-    /// unless this is its first poll.
+    /// Makes the state of a group that takes the general path from this poll on (it has
+    /// none yet), `armed` unless this is its first poll.
     #[cold]
     #[inline(never)]
-    fn start(&mut self, armed: bool) {
-        let mut general = General::new(Core::new(self.options.options()));
-        general.armed = armed;
-        self.general = Some(general);
+    fn start(&mut self, armed: bool) -> &mut General {
+        self.general(armed)
     }
 
     /// After a pass that found something to react to: the state, made now if no child made
     /// it, takes the signal a child made.
     #[inline(never)]
-    fn adopt(&mut self) {
-        let options = self.options;
-        self.general
-            .get_or_insert_with(|| made(options.options()))
-            .core
-            .adopt();
+    fn adopt(&mut self) -> &mut General {
+        let general = self.general(true);
+        general.core.adopt();
+        general
     }
 }
 
@@ -261,17 +257,13 @@ impl LazyCore {
 /// for both, out of line: the short path inlines where the group is awaited, and the driver
 /// is instantiated once per group.
 #[inline(never)]
-fn general<B: FixedBranch>(
-    state: &mut LazyCore,
+fn general_poll<B: FixedBranch>(
+    general: &mut General,
     branches: Pin<&mut B>,
     span: &GroupSpan,
     polled: Option<bool>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<B::Output, ErrorGroup>> {
-    let general = state
-        .general
-        .as_mut()
-        .unwrap_or_else(|| unreachable!("made before"));
     match polled {
         None => poll_general(general, branches, span, cx),
         Some(done) => drive_on(general, branches, span, done, cx),

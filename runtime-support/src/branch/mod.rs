@@ -233,7 +233,8 @@ pub(crate) fn settle<R: TaskResult>(
     task: impl FnOnce() -> TaskName,
     outcome: Result<R, Box<dyn Any + Send>>,
 ) -> Option<R::Ok> {
-    let value = settle_plain(core, task, outcome.map(R::into_result), Into::into);
+    let filed = &mut *core;
+    let value = settle_plain(move || filed, task, outcome.map(R::into_result), Into::into);
     if value.is_some() {
         core.succeeded();
     }
@@ -242,10 +243,11 @@ pub(crate) fn settle<R: TaskResult>(
 
 /// [`settle`] without the race for the first success, of an outcome already split into
 /// its value and its error, which `to_box` boxes: a [`PlainTask`]'s, whose error type is not
-/// bounded, and every other task's through [`TaskResult::into_result`].
+/// bounded, and every other task's through [`TaskResult::into_result`]. `core` is asked for
+/// only when there is an error or a panic to file (a fixed group makes its core then).
 #[inline]
-pub(crate) fn settle_plain<T, E>(
-    core: &mut Core,
+pub(crate) fn settle_plain<'c, T, E>(
+    core: impl FnOnce() -> &'c mut Core,
     task: impl FnOnce() -> TaskName,
     outcome: Result<Result<T, E>, Box<dyn Any + Send>>,
     to_box: impl FnOnce(E) -> BoxError,
@@ -253,11 +255,11 @@ pub(crate) fn settle_plain<T, E>(
     match outcome {
         Ok(Ok(value)) => Some(value),
         Ok(Err(error)) => {
-            settle_error(core, task(), to_box(error));
+            settle_error(core(), task(), to_box(error));
             None
         }
         Err(payload) => {
-            settle_panic(core, task(), payload);
+            settle_panic(core(), task(), payload);
             None
         }
     }
@@ -265,13 +267,13 @@ pub(crate) fn settle_plain<T, E>(
 
 #[cold]
 #[inline(never)]
-pub(crate) fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
+fn settle_error(core: &mut Core, task: TaskName, error: BoxError) {
     core.fail(task, error);
 }
 
 #[cold]
 #[inline(never)]
-pub(crate) fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
+fn settle_panic(core: &mut Core, task: TaskName, payload: Box<dyn Any + Send>) {
     core.panicked(&task, payload);
 }
 

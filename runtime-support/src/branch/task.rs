@@ -11,8 +11,8 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{
-    Branch, FixedBranch, Running, Values, orphan, poll_caught, settle, settle_error, settle_joined,
-    settle_panic, settle_plain, spawn_child,
+    Branch, FixedBranch, Running, Values, orphan, poll_caught, settle, settle_joined, settle_plain,
+    spawn_child,
 };
 use crate::context::{in_fixed, in_named};
 use crate::core::Core;
@@ -271,7 +271,7 @@ where
         let outcome = ready!(poll_named(this.span, name, core, fut, cx));
         debug_assert!(core.options.mode != crate::core::Mode::FirstSuccess);
         let outcome = outcome.map(Split::split);
-        match settle_plain(core, || TaskName::new(name), outcome, *this.to_box) {
+        match settle_plain(move || core, || TaskName::new(name), outcome, *this.to_box) {
             Some(value) => this.slot.set(Slot::Done { value }),
             None => this.slot.set(Slot::Gone),
         }
@@ -331,16 +331,15 @@ where
             in_fixed(name);
             ready!(poll_caught(fut, cx))
         };
-        match outcome.map(Split::split) {
-            Ok(Ok(value)) => this.slot.set(Slot::Done { value }),
-            Ok(Err(error)) => {
-                settle_error(core.make(), TaskName::new(name), (this.to_box)(error));
-                this.slot.set(Slot::Gone);
-            }
-            Err(payload) => {
-                settle_panic(core.make(), TaskName::new(name), payload);
-                this.slot.set(Slot::Gone);
-            }
+        let outcome = outcome.map(Split::split);
+        match settle_plain(
+            || core.make(),
+            || TaskName::new(name),
+            outcome,
+            *this.to_box,
+        ) {
+            Some(value) => this.slot.set(Slot::Done { value }),
+            None => this.slot.set(Slot::Gone),
         }
         Poll::Ready(())
     }
